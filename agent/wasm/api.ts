@@ -1,0 +1,52 @@
+// The embedding API's value and result types: how WebAssembly values and call outcomes look to
+// TypeScript code (the agent, host functions, tests). Conversions to internal slots live in exec/.
+
+import type { ExhaustionError, Trap } from './errors.ts';
+import type { FuncType } from './types.ts';
+
+/** A reference to a WebAssembly function, as `funcref` values and exported functions appear outside. */
+export interface FuncRef {
+  readonly kind: 'funcref';
+  /** The function's address in its store. */
+  readonly addr: number;
+}
+
+/**
+ * A value as TypeScript sees it:
+ * - i32: a signed 32-bit integer `number`; i64: a signed `bigint` (the only place BigInt appears)
+ * - f32, f64: a `number` (a NaN's payload may change: use the raw form for exact bits)
+ * - funcref: `FuncRef | null`; externref: any JS value, `null` being the null reference
+ */
+export type Value = unknown;
+
+/**
+ * A value in raw form, exact to the bit:
+ * - i32: signed `number`; i64: signed `bigint`
+ * - f32: the bit pattern as a signed 32-bit `number`; f64: the bit pattern as a signed 64-bit `bigint`
+ * - references as in `Value`
+ */
+export type RawValue = Value;
+
+/** How a call (or an instantiation, which runs the start function) ended. */
+export type CallResult<T> =
+  | { readonly kind: 'done'; readonly value: T }
+  | { readonly kind: 'trap'; readonly trap: Trap }
+  | { readonly kind: 'exhausted'; readonly error: ExhaustionError };
+
+/** A host function's implementation: receives the arguments, returns the results (an array when multi-value). */
+export type HostFn = (...args: Value[]) => Value | Value[] | void;
+
+/** A host function together with its WebAssembly type. */
+export interface HostFunc {
+  readonly kind: 'host';
+  readonly type: FuncType;
+  readonly fn: HostFn;
+  /** When true, arguments and results use the raw form (floats as bit patterns). */
+  readonly raw: boolean;
+  readonly name: string;
+}
+
+/** Declares a host function for an import object. */
+export function hostFunc(type: FuncType, fn: HostFn, options: { raw?: boolean; name?: string } = {}): HostFunc {
+  return { kind: 'host', type, fn, raw: options.raw ?? false, name: options.name ?? (fn.name || 'host') };
+}
