@@ -4,12 +4,13 @@
 import type { SpecEngine } from './adapter.ts';
 import { fleetletEngine } from './fleetlet-adapter.ts';
 import { failureLine, runFiles, scriptLine, summaryLine } from './runner.ts';
-import { defaultSpecDir, listScripts } from './script.ts';
+import { defaultSpecDir, listScripts, scriptsFolder } from './script.ts';
 import { v8Engine } from './v8-adapter.ts';
 
 const USAGE = `usage: npm run spec -- [--engine fleetlet|v8] [--dir PATH] [--fail-details] [SCRIPT ...]
   --engine        engine to test (default fleetlet)
-  --dir PATH      folder of spec scripts (default: $WASM_SPEC_DIR, else ../shared/wasm-spec/core beside the repository)
+  --dir PATH      folder of spec scripts, or the wasm-spec folder holding core/
+                  (default: $WASM_SPEC_DIR, same meaning, else ../shared/wasm-spec/core beside the repository)
   --fail-details  print each failure (script, line, command, what happened)
   SCRIPT          a script name in that folder (i32, i32.json) or a path; default: every script`;
 
@@ -48,7 +49,7 @@ function parseArgs(argv: readonly string[]): Options | 'help' {
         break;
       }
       case '--dir':
-        dir = value();
+        dir = scriptsFolder(value());
         break;
       case '--fail-details':
         failDetails = true;

@@ -51,11 +51,23 @@ export interface LoadedScript {
 /** The repository root (this file lives in `test/spec/`). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** `WASM_SPEC_DIR` when set, else `../shared/wasm-spec/core` beside the repository. */
+/**
+ * The folder of core scripts: `WASM_SPEC_DIR` when set, else `../shared/wasm-spec/core` beside
+ * the repository. Like `--dir`, the variable may name the scripts folder itself or the wasm-spec
+ * folder above it (other suites of the repository read it that way).
+ */
 export function defaultSpecDir(env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env['WASM_SPEC_DIR'];
-  if (fromEnv !== undefined && fromEnv !== '') return resolve(fromEnv);
+  if (fromEnv !== undefined && fromEnv !== '') return scriptsFolder(fromEnv);
   return resolve(REPO_ROOT, '..', 'shared', 'wasm-spec', 'core');
+}
+
+/** `dir` itself when it holds scripts, else its `core/` subfolder when that exists. */
+export function scriptsFolder(dir: string): string {
+  const abs = resolve(dir);
+  const core = join(abs, 'core');
+  const hasScripts = exists(abs) && statSync(abs).isDirectory() && readdirSync(abs).some((f) => f.endsWith('.json'));
+  return !hasScripts && exists(core) ? core : abs;
 }
 
 /**
