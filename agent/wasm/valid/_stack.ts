@@ -6,6 +6,8 @@ import { infoOf, Op } from '../opcodes.ts';
 import { valTypeName } from '../types.ts';
 import type { ValType } from '../types.ts';
 
+const LOOP = Op.Loop;
+
 /** The Unknown (bottom) operand type: what a stack-polymorphic frame yields below its base. */
 export const UNKNOWN = 0;
 
@@ -173,7 +175,7 @@ export class TypeStack {
 
   /** The types a branch to `f` carries: a loop's params, any other block's results. */
   static labelTypes(f: CtrlFrame): readonly ValType[] {
-    return f.op === Op.Loop ? f.start : f.end;
+    return f.op === LOOP ? f.start : f.end;
   }
 
   /** Makes the rest of the innermost block stack-polymorphic. */

@@ -248,17 +248,17 @@ describe('parametric instructions', () => {
   });
 
   it('typed select accepts references of its type', () => {
-    valid(oneFunc(ft([], [XR]), [ins(Op.RefNull, XR), ins(Op.RefNull, XR), i32(1), ins(Op.SelectT, XR)]));
-    expectValidationError(() => validateModule(oneFunc(ft([], [XR]), [ins(Op.RefNull, FR), ins(Op.RefNull, XR), i32(1), ins(Op.SelectT, XR)])), {
+    valid(oneFunc(ft([], [XR]), [ins(Op.RefNull, XR), ins(Op.RefNull, XR), i32(1), ins(Op.SelectT, XR, 1)]));
+    expectValidationError(() => validateModule(oneFunc(ft([], [XR]), [ins(Op.RefNull, FR), ins(Op.RefNull, XR), i32(1), ins(Op.SelectT, XR, 1)])), {
       what: /Type mismatch in "select"/, expected: 'externref', actual: 'funcref',
     });
   });
 
-  it('typed select given as a type vector must name exactly one type', () => {
-    expectValidationError(() => validateModule(oneFunc(ft([], [I]), [i32(1), i32(1), i32(1), ins(Op.SelectT, 0, 0, [I, I])])), {
+  it('typed select must name exactly one type (b counts the types)', () => {
+    expectValidationError(() => validateModule(oneFunc(ft([], [I]), [i32(1), i32(1), i32(1), ins(Op.SelectT, I, 2)])), {
       what: /Invalid result arity/,
     });
-    expectValidationError(() => validateModule(oneFunc(ft([], [I]), [i32(1), i32(1), i32(1), ins(Op.SelectT, 0, 0, [])])), {
+    expectValidationError(() => validateModule(oneFunc(ft([], [I]), [i32(1), i32(1), i32(1), ins(Op.SelectT, 0, 0)])), {
       what: /Invalid result arity/,
     });
   });

@@ -4,11 +4,50 @@
 import { ValidationError } from '../errors.ts';
 import { Op, opInfo, prefixedOpInfo } from '../opcodes.ts';
 import type { OpInfo } from '../opcodes.ts';
-import { isNumType, isRefType, ValType, valTypeName } from '../types.ts';
+import { ValType, valTypeName } from '../types.ts';
 import type { FuncBody, FuncType } from '../types.ts';
 import type { Context } from './context.ts';
 import { LocalTypes } from './_locals.ts';
 import { FUNC_FRAME, TypeStack, typeList, UNKNOWN } from './_stack.ts';
+
+// Opcode ids and value types copied into module constants once: under tsx every use of an
+// imported enum member is a getter call, which dominated validation time in the switch below.
+const BLOCK = Op.Block,
+  BR = Op.Br,
+  BR_IF = Op.BrIf,
+  BR_TABLE = Op.BrTable,
+  CALL = Op.Call,
+  CALL_INDIRECT = Op.CallIndirect,
+  DATA_DROP = Op.DataDrop,
+  DROP = Op.Drop,
+  ELEM_DROP = Op.ElemDrop,
+  ELSE = Op.Else,
+  END = Op.End,
+  GLOBAL_GET = Op.GlobalGet,
+  GLOBAL_SET = Op.GlobalSet,
+  IF = Op.If,
+  LOCAL_GET = Op.LocalGet,
+  LOCAL_SET = Op.LocalSet,
+  LOCAL_TEE = Op.LocalTee,
+  LOOP = Op.Loop,
+  MEMORY_COPY = Op.MemoryCopy,
+  MEMORY_FILL = Op.MemoryFill,
+  MEMORY_INIT = Op.MemoryInit,
+  REF_FUNC = Op.RefFunc,
+  REF_IS_NULL = Op.RefIsNull,
+  REF_NULL = Op.RefNull,
+  RETURN = Op.Return,
+  SELECT = Op.Select,
+  SELECT_T = Op.SelectT,
+  TABLE_COPY = Op.TableCopy,
+  TABLE_FILL = Op.TableFill,
+  TABLE_GET = Op.TableGet,
+  TABLE_GROW = Op.TableGrow,
+  TABLE_INIT = Op.TableInit,
+  TABLE_SET = Op.TableSet,
+  TABLE_SIZE = Op.TableSize,
+  UNREACHABLE = Op.Unreachable;
+const T_EXTERN_REF = ValType.ExternRef, T_F32 = ValType.F32, T_F64 = ValType.F64, T_FUNC_REF = ValType.FuncRef, T_I32 = ValType.I32, T_I64 = ValType.I64, T_V128 = ValType.V128;
 
 export interface FuncValidation {
   /**
@@ -31,15 +70,23 @@ const NONE: readonly ValType[] = [];
 /** Block types written as one value type (`Instr.a` = -1 ... -17), by -a. */
 const valueBlockTypes: (FuncType | undefined)[] = (() => {
   const table: (FuncType | undefined)[] = new Array(18).fill(undefined);
-  for (const t of [ValType.I32, ValType.I64, ValType.F32, ValType.F64, ValType.V128, ValType.FuncRef, ValType.ExternRef]) {
+  for (const t of [T_I32, T_I64, T_F32, T_F64, T_V128, T_FUNC_REF, T_EXTERN_REF]) {
     table[128 - t] = { params: NONE, results: [t] };
   }
   return table;
 })();
 const EMPTY_BLOCK: FuncType = { params: NONE, results: NONE };
 
+/** The opcode table indexed by `Instr.op` (one-byte ops at their byte, 0xfc ops at 256 + sub-opcode), read once. */
+const infoByOp: readonly (OpInfo | undefined)[] = (() => {
+  const all: (OpInfo | undefined)[] = [];
+  for (let b = 0; b < 256; b++) all.push(opInfo(b));
+  for (let sub = 0; sub < 256; sub++) all.push(prefixedOpInfo(sub));
+  return all;
+})();
+
 function info(op: number): OpInfo | undefined {
-  return op >= 0xfc00 ? prefixedOpInfo(op - 0xfc00) : op >= 0 && op < 256 ? opInfo(op) : undefined;
+  return op >= 0xfc00 ? infoByOp[256 + op - 0xfc00] : op >= 0 && op < 256 ? infoByOp[op] : undefined;
 }
 
 /**
@@ -101,59 +148,59 @@ export function validateFunc(ctx: Context, body: FuncBody, funcIndex: number, ty
     }
 
     switch (op) {
-      case Op.Unreachable:
+      case UNREACHABLE:
         s.markUnreachable();
         break;
-      case Op.Block:
-      case Op.Loop: {
+      case BLOCK:
+      case LOOP: {
         const bt = blockType(ins.a);
         s.popAll(bt.params);
         s.pushCtrl(op, bt.params, bt.results);
         break;
       }
-      case Op.If: {
+      case IF: {
         const bt = blockType(ins.a);
-        s.popExpect(ValType.I32);
+        s.popExpect(T_I32);
         s.popAll(bt.params);
         s.pushCtrl(op, bt.params, bt.results);
         break;
       }
-      case Op.Else: {
+      case ELSE: {
         const f = s.top();
-        if (f.op !== Op.If) throw s.fail('Else without a matching if');
+        if (f.op !== IF) throw s.fail('Else without a matching if');
         heights[i] = f.height;
         const start = f.start;
         const end = f.end;
         s.popCtrl();
-        s.pushCtrl(Op.Else, start, end);
+        s.pushCtrl(ELSE, start, end);
         break;
       }
-      case Op.End: {
+      case END: {
         const f = s.top();
         heights[i] = f.height;
         const fop = f.op;
         const start = f.start;
         const end = f.end;
         s.popCtrl();
-        if (fop === Op.If && !sameTypes(start, end)) {
+        if (fop === IF && !sameTypes(start, end)) {
           throw s.fail('Type mismatch: an if without else must have as many results as params of the same types', typeList(end), typeList(start));
         }
         s.pushAll(end);
         break;
       }
-      case Op.Br:
+      case BR:
         s.popAll(TypeStack.labelTypes(s.frameAt(ins.a)));
         s.markUnreachable();
         break;
-      case Op.BrIf: {
+      case BR_IF: {
         const types = TypeStack.labelTypes(s.frameAt(ins.a));
-        s.popExpect(ValType.I32);
+        s.popExpect(T_I32);
         s.popAll(types);
         s.pushAll(types);
         break;
       }
-      case Op.BrTable: {
-        s.popExpect(ValType.I32);
+      case BR_TABLE: {
+        s.popExpect(T_I32);
         const dflt = TypeStack.labelTypes(s.frameAt(ins.a));
         const labels = ins.labels ?? new Uint32Array(0);
         for (let k = 0; k < labels.length; k++) {
@@ -167,32 +214,32 @@ export function validateFunc(ctx: Context, body: FuncBody, funcIndex: number, ty
         s.markUnreachable();
         break;
       }
-      case Op.Return:
+      case RETURN:
         s.popAll(type.results);
         s.markUnreachable();
         break;
-      case Op.Call: {
+      case CALL: {
         const callee = ctx.funcs[ins.a];
         if (callee === undefined) throw s.fail(`Unknown function "${ins.a}"`);
         s.popAll(callee.params);
         s.pushAll(callee.results);
         break;
       }
-      case Op.CallIndirect: {
+      case CALL_INDIRECT: {
         const elem = table(ins.b);
-        if (elem !== ValType.FuncRef) throw s.fail(`Type mismatch: table "${ins.b}" is not a funcref table`, 'funcref', valTypeName(elem));
+        if (elem !== T_FUNC_REF) throw s.fail(`Type mismatch: table "${ins.b}" is not a funcref table`, 'funcref', valTypeName(elem));
         const ft = ctx.types[ins.a];
         if (ft === undefined) throw s.fail(`Unknown type "${ins.a}"`);
-        s.popExpect(ValType.I32);
+        s.popExpect(T_I32);
         s.popAll(ft.params);
         s.pushAll(ft.results);
         break;
       }
-      case Op.Drop:
+      case DROP:
         s.pop();
         break;
-      case Op.Select: {
-        s.popExpect(ValType.I32);
+      case SELECT: {
+        s.popExpect(T_I32);
         const t1 = s.pop();
         const t2 = s.pop();
         if (!isNumOrVec(t1)) throw s.fail('Type mismatch: select without a type needs numeric operands', 'a numeric type', valTypeName(t1));
@@ -201,35 +248,34 @@ export function validateFunc(ctx: Context, body: FuncBody, funcIndex: number, ty
         s.push(t1 === UNKNOWN ? t2 : t1);
         break;
       }
-      case Op.SelectT: {
-        if (ins.labels !== undefined && ins.labels.length !== 1) {
-          throw s.fail('Invalid result arity: a typed select names exactly one type', '1', `${ins.labels.length}`);
-        }
-        const t = ins.labels !== undefined ? ins.labels[0]! : ins.a;
-        s.popExpect(ValType.I32);
+      case SELECT_T: {
+        // The decoder puts the number of types in `b` and the first type in `a`.
+        if (ins.b !== 1) throw s.fail('Invalid result arity: a typed select names exactly one type', '1', `${ins.b}`);
+        const t = ins.a;
+        s.popExpect(T_I32);
         s.popExpect(t);
         s.popExpect(t);
         s.push(t);
         break;
       }
-      case Op.LocalGet:
-      case Op.LocalSet:
-      case Op.LocalTee: {
+      case LOCAL_GET:
+      case LOCAL_SET:
+      case LOCAL_TEE: {
         const t = locals.get(ins.a);
         if (t === 0) throw s.fail(`Unknown local "${ins.a}"`);
-        if (op === Op.LocalGet) {
+        if (op === LOCAL_GET) {
           s.push(t);
         } else {
           s.popExpect(t);
-          if (op === Op.LocalTee) s.push(t);
+          if (op === LOCAL_TEE) s.push(t);
         }
         break;
       }
-      case Op.GlobalGet:
-      case Op.GlobalSet: {
+      case GLOBAL_GET:
+      case GLOBAL_SET: {
         const g = ctx.globals[ins.a];
         if (g === undefined) throw s.fail(`Unknown global "${ins.a}"`);
-        if (op === Op.GlobalGet) {
+        if (op === GLOBAL_GET) {
           s.push(g.type);
         } else {
           if (!g.mutable) throw s.fail(`Global "${ins.a}" is immutable`);
@@ -237,53 +283,53 @@ export function validateFunc(ctx: Context, body: FuncBody, funcIndex: number, ty
         }
         break;
       }
-      case Op.TableGet: {
+      case TABLE_GET: {
         const t = table(ins.a);
-        s.popExpect(ValType.I32);
+        s.popExpect(T_I32);
         s.push(t);
         break;
       }
-      case Op.TableSet: {
+      case TABLE_SET: {
         const t = table(ins.a);
         s.popExpect(t);
-        s.popExpect(ValType.I32);
+        s.popExpect(T_I32);
         break;
       }
-      case Op.RefNull:
-        if (!isRefType(ins.a)) throw s.fail(`Unknown reference type "${ins.a}"`);
+      case REF_NULL:
+        if (!isRef(ins.a)) throw s.fail(`Unknown reference type "${ins.a}"`);
         s.push(ins.a);
         break;
-      case Op.RefIsNull: {
+      case REF_IS_NULL: {
         const t = s.pop();
-        if (t !== UNKNOWN && !isRefType(t)) throw s.fail('Type mismatch', 'a reference type', valTypeName(t));
-        s.push(ValType.I32);
+        if (t !== UNKNOWN && !isRef(t)) throw s.fail('Type mismatch', 'a reference type', valTypeName(t));
+        s.push(T_I32);
         break;
       }
-      case Op.RefFunc:
+      case REF_FUNC:
         if (ins.a < 0 || ins.a >= ctx.funcs.length) throw s.fail(`Unknown function "${ins.a}"`);
         if (ctx.refs[ins.a] !== 1) {
           throw s.fail(`Undeclared function reference: function "${ins.a}" appears in no element segment, export or global initialiser`);
         }
-        s.push(ValType.FuncRef);
+        s.push(T_FUNC_REF);
         break;
-      case Op.MemoryInit:
+      case MEMORY_INIT:
         needMemory(ins.b);
         if (ins.a < 0 || ins.a >= ctx.datas) throw s.fail(`Unknown data segment "${ins.a}"`);
         popI32s(s, 3);
         break;
-      case Op.DataDrop:
+      case DATA_DROP:
         if (ins.a < 0 || ins.a >= ctx.datas) throw s.fail(`Unknown data segment "${ins.a}"`);
         break;
-      case Op.MemoryCopy:
+      case MEMORY_COPY:
         needMemory(ins.a);
         needMemory(ins.b);
         popI32s(s, 3);
         break;
-      case Op.MemoryFill:
+      case MEMORY_FILL:
         needMemory(ins.a);
         popI32s(s, 3);
         break;
-      case Op.TableInit: {
+      case TABLE_INIT: {
         const t = table(ins.b);
         const e = ctx.elems[ins.a];
         if (e === undefined) throw s.fail(`Unknown elem segment "${ins.a}"`);
@@ -291,32 +337,32 @@ export function validateFunc(ctx: Context, body: FuncBody, funcIndex: number, ty
         popI32s(s, 3);
         break;
       }
-      case Op.ElemDrop:
+      case ELEM_DROP:
         if (ctx.elems[ins.a] === undefined) throw s.fail(`Unknown elem segment "${ins.a}"`);
         break;
-      case Op.TableCopy: {
+      case TABLE_COPY: {
         const dst = table(ins.a);
         const src = table(ins.b);
         if (dst !== src) throw s.fail(`Type mismatch: table "${ins.b}" cannot be copied into table "${ins.a}"`, valTypeName(dst), valTypeName(src));
         popI32s(s, 3);
         break;
       }
-      case Op.TableGrow: {
+      case TABLE_GROW: {
         const t = table(ins.a);
-        s.popExpect(ValType.I32);
+        s.popExpect(T_I32);
         s.popExpect(t);
-        s.push(ValType.I32);
+        s.push(T_I32);
         break;
       }
-      case Op.TableSize:
+      case TABLE_SIZE:
         table(ins.a);
-        s.push(ValType.I32);
+        s.push(T_I32);
         break;
-      case Op.TableFill: {
+      case TABLE_FILL: {
         const t = table(ins.a);
-        s.popExpect(ValType.I32);
+        s.popExpect(T_I32);
         s.popExpect(t);
-        s.popExpect(ValType.I32);
+        s.popExpect(T_I32);
         break;
       }
       default:
@@ -331,11 +377,15 @@ export function validateFunc(ctx: Context, body: FuncBody, funcIndex: number, ty
 }
 
 function popI32s(s: TypeStack, count: number): void {
-  for (let k = 0; k < count; k++) s.popExpect(ValType.I32);
+  for (let k = 0; k < count; k++) s.popExpect(T_I32);
 }
 
 function isNumOrVec(t: number): boolean {
-  return t === UNKNOWN || isNumType(t) || t === ValType.V128;
+  return t === UNKNOWN || t === T_I32 || t === T_I64 || t === T_F32 || t === T_F64 || t === T_V128;
+}
+
+function isRef(t: number): boolean {
+  return t === T_FUNC_REF || t === T_EXTERN_REF;
 }
 
 function sameTypes(a: readonly ValType[], b: readonly ValType[]): boolean {
