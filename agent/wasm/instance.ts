@@ -1,49 +1,21 @@
-// Instances and the external values they import and export: Store, Instance, Func, Memory,
-// Table, Global. (Stub surface; the implementation follows.)
+// `Instance`: links a module's imports, creates its entities in a store, initialises segments and
+// runs the start function (the spec's instantiation), and hands out its exports.
 
-import type { CallResult, FuncRef, HostFunc, RawValue, Value } from './api.ts';
-import type { FuncType, GlobalType, MemType, TableType } from './types.ts';
+import type { CallResult, HostFunc } from './api.ts';
+import { LinkError, Trap } from './errors.ts';
+import { invoke } from './exec/executor.ts';
+import { Func, Global, Memory, Store, Table } from './extern.ts';
 import type { Module } from './module.ts';
+import { evalConst } from './runtime/const-eval.ts';
+import { GlobalInst } from './runtime/global.ts';
+import type { ModuleInstance } from './runtime/instance.ts';
+import { resolveLimits, type Limits } from './runtime/limits.ts';
+import { MemoryInst } from './runtime/memory.ts';
+import { typeIdOf, type CompiledCode, type FuncInst } from './runtime/store.ts';
+import { TableInst } from './runtime/table.ts';
+import { valTypeName, type Import, type SizeBounds } from './types.ts';
 
-/** Owns every function, memory, table and global that its instances create or import. */
-export class Store {
-  constructor() {}
-}
-
-export class Func implements FuncRef {
-  readonly kind = 'funcref' as const;
-  constructor(readonly store: Store, readonly addr: number, readonly type: FuncType) {}
-  /** Calls with convenient values (i64 as bigint, floats as numbers). */
-  call(...args: Value[]): CallResult<Value[]> { void args; throw new Error('not implemented yet'); }
-  /** Calls with raw values (f32 as int32 bits, f64 as bigint bits): exact for every NaN. */
-  callRaw(args: readonly RawValue[]): CallResult<RawValue[]> { void args; throw new Error('not implemented yet'); }
-}
-
-export class Memory {
-  private constructor() {}
-  static create(store: Store, type: MemType): Memory { void store; void type; throw new Error('not implemented yet'); }
-  /** The current bytes (a new ArrayBuffer after each growth). */
-  get buffer(): ArrayBuffer { throw new Error('not implemented yet'); }
-  /** Size in 64 KiB pages. */
-  size(): number { throw new Error('not implemented yet'); }
-  /** Grows by delta pages; returns the old size, or -1 when it cannot grow. */
-  grow(delta: number): number { void delta; throw new Error('not implemented yet'); }
-}
-
-export class Table {
-  private constructor() {}
-  static create(store: Store, type: TableType, init?: Value): Table { void store; void type; void init; throw new Error('not implemented yet'); }
-  size(): number { throw new Error('not implemented yet'); }
-  get(index: number): Value { void index; throw new Error('not implemented yet'); }
-}
-
-export class Global {
-  private constructor() {}
-  static create(store: Store, type: GlobalType, value: Value): Global { void store; void type; void value; throw new Error('not implemented yet'); }
-  get(): Value { throw new Error('not implemented yet'); }
-  getRaw(): RawValue { throw new Error('not implemented yet'); }
-  set(value: Value): void { void value; throw new Error('not implemented yet'); }
-}
+export { Func, Global, Memory, Store, Table };
 
 export type Extern = Func | HostFunc | Memory | Table | Global;
 
@@ -52,8 +24,30 @@ export type Imports = Readonly<Record<string, Readonly<Record<string, Extern>>>>
 
 export type InstantiateResult = CallResult<Instance>;
 
+export interface InstantiateOptions {
+  readonly limits?: Partial<Limits>;
+}
+
+function boundsMatch(actual: SizeBounds, wanted: SizeBounds): boolean {
+  if (actual.min < wanted.min) return false;
+  if (wanted.max === undefined) return true;
+  return actual.max !== undefined && actual.max <= wanted.max;
+}
+
+function isHostFunc(v: unknown): v is HostFunc {
+  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'host';
+}
+
+function incompatible(imp: Import, detail: string): LinkError {
+  return new LinkError('incompatible-import', imp.module, imp.name, detail);
+}
+
 export class Instance {
-  private constructor(readonly module: Module, readonly exports: ReadonlyMap<string, Func | Memory | Table | Global>) {}
+  private constructor(
+    readonly module: Module,
+    readonly rt: ModuleInstance,
+    readonly exports: ReadonlyMap<string, Func | Memory | Table | Global>,
+  ) {}
 
   /**
    * Links imports, creates the module's entities, initialises segments and runs the start
@@ -61,13 +55,150 @@ export class Instance {
    * to imported memories and tables persist, as the spec requires).
    * @throws LinkError when an import is missing or does not match
    */
-  static instantiate(store: Store, module: Module, imports: Imports = {}): InstantiateResult {
-    void store; void module; void imports;
-    throw new Error('not implemented yet');
+  static instantiate(store: Store, module: Module, imports: Imports = {}, options: InstantiateOptions = {}): InstantiateResult {
+    const ast = module.ast;
+    const limits = resolveLimits(options.limits);
+    const funcs: FuncInst[] = [];
+    const tables: TableInst[] = [];
+    const mems: MemoryInst[] = [];
+    const globals: GlobalInst[] = [];
+
+    for (const imp of ast.imports) {
+      const v = imports[imp.module]?.[imp.name];
+      if (v === undefined) throw new LinkError('unknown-import', imp.module, imp.name, 'no such import was provided');
+      const d = imp.desc;
+      switch (d.kind) {
+        case 'func': {
+          const want = ast.types[d.typeIndex]!;
+          let f: FuncInst;
+          if (v instanceof Func) f = v.inst;
+          else if (isHostFunc(v)) f = store.data.hostFunc(v);
+          else throw incompatible(imp, 'expected a function');
+          if (f.typeId !== typeIdOf(want)) throw incompatible(imp, 'function type does not match');
+          funcs.push(f);
+          break;
+        }
+        case 'table': {
+          if (!(v instanceof Table)) throw incompatible(imp, 'expected a table');
+          const t = v.inst;
+          if (t.type.elem !== d.type.elem) throw incompatible(imp, `expected a table of ${valTypeName(d.type.elem)}`);
+          if (!boundsMatch({ min: t.size, max: t.type.bounds.max }, d.type.bounds)) throw incompatible(imp, 'table limits do not match');
+          tables.push(t);
+          break;
+        }
+        case 'memory': {
+          if (!(v instanceof Memory)) throw incompatible(imp, 'expected a memory');
+          const m = v.inst;
+          if (!boundsMatch({ min: m.pages, max: m.type.bounds.max }, d.type.bounds)) throw incompatible(imp, 'memory limits do not match');
+          mems.push(m);
+          break;
+        }
+        case 'global': {
+          if (!(v instanceof Global)) throw incompatible(imp, 'expected a global');
+          const g = v.inst;
+          if (g.type.type !== d.type.type || g.type.mutable !== d.type.mutable) throw incompatible(imp, 'global type does not match');
+          globals.push(g);
+          break;
+        }
+      }
+    }
+
+    const rt: ModuleInstance = {
+      store: store.data, ast, limits, funcs, tables, mems, globals,
+      typeIds: Int32Array.from(ast.types, typeIdOf),
+      elems: [], datas: [],
+      codeCache: module.codeCache as (CompiledCode | undefined)[],
+    };
+    const importedFuncs = funcs.length;
+    ast.funcs.forEach((ti, i) => funcs.push(store.data.addWasmFunc(ast.types[ti]!, rt, importedFuncs + i)));
+    for (const t of ast.tables) tables.push(new TableInst(t, limits.maxTableElements));
+    for (const m of ast.mems) mems.push(new MemoryInst(m, limits.maxMemoryPages));
+    const word = new Int32Array(2);
+    for (const g of ast.globals) {
+      const gi = new GlobalInst(g.type);
+      evalConst(g.init, globals, funcs, gi.v);
+      globals.push(gi);
+    }
+    for (const e of ast.elems) {
+      const refs = new Int32Array(e.init.length);
+      e.init.forEach((expr, i) => {
+        evalConst(expr, globals, funcs, word);
+        refs[i] = word[0]!;
+      });
+      rt.elems.push(refs);
+    }
+    for (const d of ast.datas) rt.datas.push(d.bytes);
+
+    const exports = new Map<string, Func | Memory | Table | Global>();
+    for (const e of ast.exports) {
+      switch (e.kind) {
+        case 'func': exports.set(e.name, store.funcAt(funcs[e.index]!.addr)); break;
+        case 'table': exports.set(e.name, new Table(store, tables[e.index]!)); break;
+        case 'memory': exports.set(e.name, new Memory(mems[e.index]!)); break;
+        case 'global': exports.set(e.name, new Global(store, globals[e.index]!)); break;
+      }
+    }
+    const instance = new Instance(module, rt, exports);
+
+    // Segment initialisation, in order; a failure traps, keeping the writes made before it.
+    const empty32 = new Int32Array(0);
+    for (let i = 0; i < ast.elems.length; i++) {
+      const e = ast.elems[i]!;
+      if (e.mode === 'active') {
+        evalConst(e.offset!, globals, funcs, word);
+        const refs = rt.elems[i]!;
+        if (!tables[e.table]!.init(word[0]! >>> 0, refs, 0, refs.length)) {
+          return { kind: 'trap', trap: new Trap('table-out-of-bounds', `element segment ${i} does not fit its table`) };
+        }
+      }
+      if (e.mode !== 'passive') rt.elems[i] = empty32;
+    }
+    const empty8 = new Uint8Array(0);
+    for (let i = 0; i < ast.datas.length; i++) {
+      const d = ast.datas[i]!;
+      if (d.mode !== 'active') continue;
+      evalConst(d.offset!, globals, funcs, word);
+      if (!mems[d.memory]!.init(word[0]! >>> 0, d.bytes, 0, d.bytes.length)) {
+        return { kind: 'trap', trap: new Trap('memory-out-of-bounds', `data segment ${i} does not fit memory`) };
+      }
+      rt.datas[i] = empty8;
+    }
+
+    if (ast.start !== undefined) {
+      const r = invoke(store.data, funcs[ast.start]!, [], true, limits);
+      if (r.kind !== 'done') return r;
+    }
+    return { kind: 'done', value: instance };
   }
 
-  func(name: string): Func { void name; throw new Error('not implemented yet'); }
-  memory(name: string): Memory { void name; throw new Error('not implemented yet'); }
-  table(name: string): Table { void name; throw new Error('not implemented yet'); }
-  global(name: string): Global { void name; throw new Error('not implemented yet'); }
+  private get(name: string): Func | Memory | Table | Global {
+    const e = this.exports.get(name);
+    if (e === undefined) throw new TypeError(`The instance has no export "${name}"`);
+    return e;
+  }
+
+  /** @throws TypeError when there is no such function export */
+  func(name: string): Func {
+    const e = this.get(name);
+    if (!(e instanceof Func)) throw new TypeError(`Export "${name}" is not a function`);
+    return e;
+  }
+
+  memory(name: string): Memory {
+    const e = this.get(name);
+    if (!(e instanceof Memory)) throw new TypeError(`Export "${name}" is not a memory`);
+    return e;
+  }
+
+  table(name: string): Table {
+    const e = this.get(name);
+    if (!(e instanceof Table)) throw new TypeError(`Export "${name}" is not a table`);
+    return e;
+  }
+
+  global(name: string): Global {
+    const e = this.get(name);
+    if (!(e instanceof Global)) throw new TypeError(`Export "${name}" is not a global`);
+    return e;
+  }
 }

@@ -1,24 +1,36 @@
 // `Module`: a decoded and validated WebAssembly binary, ready to instantiate any number of times.
 
+import { decodeModule } from './binary/index.ts';
+import { DecodeError, ValidationError } from './errors.ts';
 import type { ExternKind, ImportDesc, ModuleAst } from './types.ts';
-import type { DecodeError, ValidationError } from './errors.ts';
+import { validateModule } from './valid/index.ts';
 
 export class Module {
-  private constructor(readonly ast: ModuleAst, readonly bytes: Uint8Array) {}
+  /** Translated code per defined function, filled lazily on first call, shared by all instances. */
+  readonly codeCache: unknown[];
+
+  private constructor(readonly ast: ModuleAst) {
+    this.codeCache = new Array(ast.codes.length).fill(undefined);
+  }
 
   /**
    * Decodes and validates a binary.
    * @throws DecodeError when the bytes are malformed, ValidationError when the module is invalid
    */
   static compile(bytes: Uint8Array): Module {
-    void bytes;
-    throw new Error('not implemented yet');
+    const ast = decodeModule(bytes);
+    validateModule(ast);
+    return new Module(ast);
   }
 
-  /** Decodes and validates without throwing. */
+  /** Decodes and validates without throwing for bad modules. */
   static validate(bytes: Uint8Array): { ok: true; module: Module } | { ok: false; error: DecodeError | ValidationError } {
-    void bytes;
-    throw new Error('not implemented yet');
+    try {
+      return { ok: true, module: Module.compile(bytes) };
+    } catch (e) {
+      if (e instanceof DecodeError || e instanceof ValidationError) return { ok: false, error: e };
+      throw e;
+    }
   }
 
   imports(): { module: string; name: string; kind: ExternKind; desc: ImportDesc }[] {

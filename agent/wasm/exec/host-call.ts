@@ -1,0 +1,38 @@
+// Calls from WebAssembly into host functions written in TypeScript: arguments are read from
+// the value stack, results written back; a host failure becomes a `host-error` trap.
+
+import { ExhaustionError, Trap } from '../errors.ts';
+import type { HostFuncInst } from '../runtime/store.ts';
+import type { Executor } from './executor.ts';
+import { readValue, writeValue } from './values.ts';
+
+/** Runs host function `f` with its arguments at word `fp` of the executor's stack; results land there. */
+export function callHost(ex: Executor, f: HostFuncInst, fp: number): void {
+  callHostDirect(ex, f, fp);
+}
+
+export function callHostDirect(ex: Executor, f: HostFuncInst, fp: number): void {
+  const store = ex.store!;
+  const { params, results } = f.type;
+  const raw = f.host.raw;
+  const args: unknown[] = new Array(params.length);
+  for (let i = 0; i < params.length; i++) args[i] = readValue(ex.S, fp + i * 2, params[i]!, raw, store, store.funcRefFactory);
+  let out: unknown;
+  try {
+    out = f.host.fn(...args);
+  } catch (e) {
+    if (e instanceof Trap || e instanceof ExhaustionError) throw e;
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new Trap('host-error', `"${f.host.name}": ${msg}`, { cause: e });
+  }
+  if (results.length === 0) return;
+  ex.ensure(fp + results.length * 2);
+  if (results.length === 1) {
+    writeValue(ex.S, fp, results[0]!, Array.isArray(out) ? out[0] : out, raw, store);
+    return;
+  }
+  if (!Array.isArray(out) || out.length !== results.length) {
+    throw new Trap('host-error', `"${f.host.name}" must return ${results.length} values`);
+  }
+  for (let i = 0; i < results.length; i++) writeValue(ex.S, fp + i * 2, results[i]!, out[i], raw, store);
+}
