@@ -493,17 +493,17 @@ export function run(ex: Executor, entry: WasmFuncInst, fp0: number): void {
       }
       case 0x9b: { // f64.ceil
         const x = F64[(fp + code[pc + 2]) >> 1];
-        F64[(fp + code[pc + 1]) >> 1] = Math.ceil(x);
+        F64[(fp + code[pc + 1]) >> 1] = x === x ? Math.ceil(x) : NaN; // V8 passes a signalling NaN through
         pc += 3; break;
       }
       case 0x9c: { // f64.floor
         const x = F64[(fp + code[pc + 2]) >> 1];
-        F64[(fp + code[pc + 1]) >> 1] = Math.floor(x);
+        F64[(fp + code[pc + 1]) >> 1] = x === x ? Math.floor(x) : NaN; // V8 passes a signalling NaN through
         pc += 3; break;
       }
       case 0x9d: { // f64.trunc
         const x = F64[(fp + code[pc + 2]) >> 1];
-        F64[(fp + code[pc + 1]) >> 1] = Math.trunc(x);
+        F64[(fp + code[pc + 1]) >> 1] = x === x ? Math.trunc(x) : NaN; // V8 passes a signalling NaN through
         pc += 3; break;
       }
       case 0x9e: { // f64.nearest
