@@ -43,6 +43,15 @@ export function i64Mul(s: Int32Array, d: number, a: number, b: number): void {
   s[d] = Math.imul(aLo, bLo);
 }
 
+// Division. The exported functions take one double division when both operands fit in 53 bits (as
+// unsigned values below 2^53, or as signed values in [-2^53, 2^53)): the double quotient's floor (or
+// truncation) is then the exact integer quotient. Why: with n = q * d + r (n, d >= 0), n / d lies
+// (d - r) / d >= 1 / d below q + 1, and half an ulp below q + 1 is less than (q + 1) * 2^-53, so rounding
+// up to q + 1 would need 2^53 * (d - r) < d * (q + 1) = n + d - r, that is (2^53 - 1) * (d - r) < n:
+// impossible below 2^53. At n = 2^53 it needs r = d - 1 and d * 2^e = 2^53 for some 2^e < q + 1, so d
+// is a power of two dividing 2^53 + 1: d = 1, an exact division. The quotient never rounds below q
+// either, and |q * d| <= |n| is exact, so the remainder n - q * d is too. Wider operands go to divU64.
+
 // Result of the last divU64 call. Module scalars rather than a returned object: nothing is allocated.
 let qLo = 0;
 let qHi = 0;
@@ -50,46 +59,17 @@ let rLo = 0;
 let rHi = 0;
 
 /**
- * Unsigned 64-bit division n / d (operands as int32 word pairs, d not zero): sets qLo, qHi, rLo, rHi.
- * Fast for dividends below 2^53 (one double division); otherwise long division by a 32-bit divisor in
- * 16-bit steps, or for a wider divisor a double estimate of the (32-bit) quotient, off by at most two,
- * then corrected with exact word arithmetic.
- *
- * Why one double division is exact for |n|, |d| <= 2^53: with n = q * d + r, the true quotient lies
- * (d - r) / d >= 1 / d below q + 1, and half an ulp below q + 1 is less than (q + 1) * 2^-53, so rounding
- * up to q + 1 would need 2^53 * (d - r) < d * (q + 1) = n + d - r, that is (2^53 - 1) * (d - r) < n:
- * impossible below 2^53. At n = 2^53 it needs r = d - 1 and d * 2^e = 2^53 with 2^e < q + 1, so d is a
- * power of two dividing 2^53 + 1: d = 1, an exact division. The quotient never rounds below q either, and
- * q * d <= n is exact, so r = n - q * d is too.
+ * Unsigned 64-bit division n / d for any operands (int32 word pairs, d not zero): sets qLo, qHi, rLo,
+ * rHi. Meant for the operands the double fast path does not take: long division by a 32-bit divisor in
+ * 16-bit steps, or for a wider divisor a double estimate of the quotient, corrected with word arithmetic.
  */
 function divU64(nLo: number, nHi: number, dLo: number, dHi: number): void {
-  if ((nHi | dHi) === 0) {
-    const n = nLo >>> 0, dv = dLo >>> 0;
-    const q = Math.floor(n / dv);
-    qLo = q | 0;
-    qHi = 0;
-    rLo = (n - q * dv) | 0;
-    rHi = 0;
-    return;
-  }
   const nh = nHi >>> 0, dh = dHi >>> 0;
   if (nh < dh || (nh === dh && nLo >>> 0 < dLo >>> 0)) {
     qLo = 0;
     qHi = 0;
     rLo = nLo;
     rHi = nHi;
-    return;
-  }
-  if (nh < 0x200000) {
-    // d <= n < 2^53: exact (see above).
-    const n = nh * TWO32 + (nLo >>> 0);
-    const dv = dh * TWO32 + (dLo >>> 0);
-    const q = Math.floor(n / dv);
-    const r = n - q * dv;
-    qLo = q | 0;
-    qHi = (q / TWO32) | 0;
-    rLo = r | 0;
-    rHi = (r / TWO32) | 0;
     return;
   }
   if (dh === 0) {
@@ -125,10 +105,7 @@ function divU64(nLo: number, nHi: number, dLo: number, dHi: number): void {
   rHi = hi;
 }
 
-/**
- * Signed division of the absolute values of a and b, for the operands the double fast paths do not take;
- * leaves the unsigned quotient and remainder of |a| / |b| in qLo, qHi, rLo, rHi.
- */
+/** divU64 on the absolute values of the signed i64 values a and b (-2^63 reads as 2^63). */
 function divAbs(aLo: number, aHi: number, bLo: number, bHi: number): void {
   const nHi = aHi < 0 ? (~aHi + (aLo === 0 ? 1 : 0)) | 0 : aHi;
   const nLo = aHi < 0 ? -aLo | 0 : aLo;
@@ -137,7 +114,7 @@ function divAbs(aLo: number, aHi: number, bLo: number, bHi: number): void {
   divU64(nLo, nHi, dLo, dHi);
 }
 
-/** Whether an i64 with high word `hi` lies in [-2^53, 2^53), where double division truncates exactly (see divU64). */
+/** Whether an i64 with high word `hi` lies in [-2^53, 2^53), where double division truncates exactly. */
 function fitsS53(hi: number): boolean {
   return ((hi + 0x200000) >>> 22) === 0;
 }
@@ -179,6 +156,17 @@ export function i64DivS(s: Int32Array, d: number, a: number, b: number): void {
 export function i64DivU(s: Int32Array, d: number, a: number, b: number): void {
   const aLo = s[a]!, aHi = s[a + 1]!, bLo = s[b]!, bHi = s[b + 1]!;
   if ((bLo | bHi) === 0) throw new Trap('integer-divide-by-zero');
+  if ((aHi | bHi) === 0) {
+    s[d] = Math.floor((aLo >>> 0) / (bLo >>> 0)) | 0;
+    s[d + 1] = 0;
+    return;
+  }
+  if (((aHi | bHi) >>> 21) === 0) {
+    const q = Math.floor((aHi * TWO32 + (aLo >>> 0)) / (bHi * TWO32 + (bLo >>> 0)));
+    s[d] = q | 0;
+    s[d + 1] = (q / TWO32) | 0;
+    return;
+  }
   divU64(aLo, aHi, bLo, bHi);
   s[d] = qLo;
   s[d + 1] = qHi;
@@ -199,7 +187,7 @@ export function i64RemS(s: Int32Array, d: number, a: number, b: number): void {
   }
   if (fitsS53(aHi) && fitsS53(bHi)) {
     const x = aHi * TWO32 + (aLo >>> 0), y = bHi * TWO32 + (bLo >>> 0);
-    const r = x - Math.trunc(x / y) * y; // |quotient * y| <= |x| <= 2^53: exact
+    const r = x - Math.trunc(x / y) * y;
     s[d] = r | 0;
     s[d + 1] = Math.floor(r / TWO32) | 0;
     return;
@@ -221,6 +209,18 @@ export function i64RemS(s: Int32Array, d: number, a: number, b: number): void {
 export function i64RemU(s: Int32Array, d: number, a: number, b: number): void {
   const aLo = s[a]!, aHi = s[a + 1]!, bLo = s[b]!, bHi = s[b + 1]!;
   if ((bLo | bHi) === 0) throw new Trap('integer-divide-by-zero');
+  if ((aHi | bHi) === 0) {
+    s[d] = (aLo >>> 0) % (bLo >>> 0) | 0;
+    s[d + 1] = 0;
+    return;
+  }
+  if (((aHi | bHi) >>> 21) === 0) {
+    const x = aHi * TWO32 + (aLo >>> 0), y = bHi * TWO32 + (bLo >>> 0);
+    const r = x - Math.floor(x / y) * y;
+    s[d] = r | 0;
+    s[d + 1] = (r / TWO32) | 0;
+    return;
+  }
   divU64(aLo, aHi, bLo, bHi);
   s[d] = rLo;
   s[d + 1] = rHi;
