@@ -75,6 +75,7 @@ export function decodeModule(bytes: Uint8Array): ModuleAst {
     }
     const end = r.pos + size;
     r.end = end;
+    r.inSection = true;
     if (id !== Sec.Custom) {
       const rank = sectionRank[id];
       if (rank <= lastRank) {
@@ -98,10 +99,10 @@ export function decodeModule(bytes: Uint8Array): ModuleAst {
       case Sec.Function: funcs = readFunctionSection(r); break;
       case Sec.Table: tables = readTableSection(r); break;
       case Sec.Memory: mems = readMemorySection(r); break;
-      case Sec.Global: globals = readGlobalSection(r, codeCtx); break;
+      case Sec.Global: globals = readGlobalSection(r); break;
       case Sec.Export: exports = readExportSection(r); break;
       case Sec.Start: start = readStartSection(r); break;
-      case Sec.Elem: elems = readElemSection(r, codeCtx); break;
+      case Sec.Elem: elems = readElemSection(r); break;
       case Sec.DataCount:
         dataCount = r.u32();
         break;
@@ -118,7 +119,7 @@ export function decodeModule(bytes: Uint8Array): ModuleAst {
       }
       case Sec.Data: {
         const countPos = r.pos;
-        datas = readDataSection(r, codeCtx);
+        datas = readDataSection(r);
         if (dataCount !== undefined && datas.length !== dataCount) {
           r.fail(`Data count and data section have inconsistent lengths: count ${dataCount}, ${datas.length} segments`, countPos);
         }
@@ -129,6 +130,7 @@ export function decodeModule(bytes: Uint8Array): ModuleAst {
       r.fail(`Section size mismatch: the ${sectionNames[id]} section declares ${size} bytes but its content takes ${r.pos - (end - size)}`, r.pos);
     }
     r.end = bytes.length;
+    r.inSection = false;
   }
 
   if (!hasCode && funcs.length !== 0) {

@@ -13,7 +13,7 @@ export function emptyNames(): NameMap {
 /** Reads a name map: indices in strictly increasing order, each with a UTF-8 name. */
 function readNameMap(r: Reader): Map<number, string> {
   const out = new Map<number, string>();
-  const n = r.count('name map entry', 2);
+  const n = r.count('name map entry');
   let last = -1;
   for (let i = 0; i < n; i++) {
     const at = r.pos;
@@ -60,7 +60,7 @@ function readNames(r: Reader): NameMap {
         funcs = readNameMap(r);
         break;
       case 2: {
-        const n = r.count('local name map', 2);
+        const n = r.count('local name map');
         let last = -1;
         for (let i = 0; i < n; i++) {
           const fat = r.pos;

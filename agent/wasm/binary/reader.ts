@@ -18,6 +18,8 @@ export class Reader {
   end: number;
   /** High 32 bits of the last value read by `s64` or `f64` (the low bits are returned). */
   hi = 0;
+  /** Whether `end` is the end of a section (or a body in one), which error messages say. */
+  inSection = false;
 
   constructor(readonly bytes: Uint8Array, pos = 0, end = bytes.length) {
     this.pos = pos;
@@ -39,7 +41,7 @@ export class Reader {
   }
 
   private truncated(): never {
-    this.fail(this.end === this.bytes.length ? 'Unexpected end' : 'Unexpected end of section or function', this.end);
+    this.fail(this.inSection || this.end !== this.bytes.length ? 'Unexpected end of section or function' : 'Unexpected end', this.end);
   }
 
   /** @throws DecodeError past the limit */

@@ -2,7 +2,6 @@
 // start sections (segments and code live in segments.ts and code.ts).
 
 import type { Export, ExternKind, FuncType, Global, Import, ImportDesc, MemType, TableType } from '../types.ts';
-import type { CodeContext } from './code.ts';
 import { readConstExpr } from './code.ts';
 import type { Reader } from './reader.ts';
 import { readFuncType, readGlobalType, readMemType, readTableType } from './typecodes.ts';
@@ -20,7 +19,7 @@ export function readTypeSection(r: Reader): FuncType[] {
 
 /** @throws DecodeError for an import kind other than 0x00..0x03 */
 export function readImportSection(r: Reader): Import[] {
-  const n = r.count('import', 4);
+  const n = r.count('import');
   const out = new Array<Import>(n);
   for (let i = 0; i < n; i++) {
     const pos = r.pos;
@@ -50,26 +49,26 @@ export function readFunctionSection(r: Reader): number[] {
 }
 
 export function readTableSection(r: Reader): TableType[] {
-  const n = r.count('table', 3);
+  const n = r.count('table');
   const out = new Array<TableType>(n);
   for (let i = 0; i < n; i++) out[i] = readTableType(r);
   return out;
 }
 
 export function readMemorySection(r: Reader): MemType[] {
-  const n = r.count('memory', 2);
+  const n = r.count('memory');
   const out = new Array<MemType>(n);
   for (let i = 0; i < n; i++) out[i] = readMemType(r);
   return out;
 }
 
-export function readGlobalSection(r: Reader, ctx: CodeContext): Global[] {
-  const n = r.count('global', 3);
+export function readGlobalSection(r: Reader): Global[] {
+  const n = r.count('global');
   const out = new Array<Global>(n);
   for (let i = 0; i < n; i++) {
     const pos = r.pos;
     const type = readGlobalType(r);
-    const init = readConstExpr(r, ctx);
+    const init = readConstExpr(r);
     out[i] = { type, init, pos };
   }
   return out;
@@ -79,7 +78,7 @@ const exportKinds: readonly ExternKind[] = ['func', 'table', 'memory', 'global']
 
 /** @throws DecodeError for an export kind other than 0x00..0x03 */
 export function readExportSection(r: Reader): Export[] {
-  const n = r.count('export', 3);
+  const n = r.count('export');
   const out = new Array<Export>(n);
   for (let i = 0; i < n; i++) {
     const pos = r.pos;

@@ -4,7 +4,6 @@
 import { Op } from '../opcodes.ts';
 import { ValType } from '../types.ts';
 import type { ConstExpr, DataSegment, ElemSegment, Instr, RefType, SegmentMode } from '../types.ts';
-import type { CodeContext } from './code.ts';
 import { readConstExpr } from './code.ts';
 import type { Reader } from './reader.ts';
 import { readRefType } from './typecodes.ts';
@@ -22,7 +21,7 @@ function readElemKind(r: Reader): RefType {
  * indices. Function indices become `ref.func i` expressions positioned at the index.
  * @throws DecodeError for flags above 7 or a non-zero element kind
  */
-function readElemSegment(r: Reader, ctx: CodeContext): ElemSegment {
+function readElemSegment(r: Reader): ElemSegment {
   const pos = r.pos;
   const flags = r.u32();
   if (flags > 7) r.fail(`Malformed elements segment kind "${flags}"`, pos);
@@ -35,7 +34,7 @@ function readElemSegment(r: Reader, ctx: CodeContext): ElemSegment {
     mode = (flags & 2) !== 0 ? 'declarative' : 'passive';
   } else {
     if ((flags & 2) !== 0) table = r.u32();
-    offset = readConstExpr(r, ctx);
+    offset = readConstExpr(r);
   }
   // Flags 0 and 4 have no type byte: their items are funcref.
   let type: RefType = ValType.FuncRef;
@@ -44,7 +43,7 @@ function readElemSegment(r: Reader, ctx: CodeContext): ElemSegment {
   const init = new Array<ConstExpr>(n);
   for (let i = 0; i < n; i++) {
     if (exprs) {
-      init[i] = readConstExpr(r, ctx);
+      init[i] = readConstExpr(r);
     } else {
       const at = r.pos;
       const item: Instr = { op: Op.RefFunc, pos: at, a: r.u32(), b: 0, labels: undefined };
@@ -54,10 +53,10 @@ function readElemSegment(r: Reader, ctx: CodeContext): ElemSegment {
   return { mode, table, offset, type, init, pos };
 }
 
-export function readElemSection(r: Reader, ctx: CodeContext): ElemSegment[] {
-  const n = r.count('element segment', 2);
+export function readElemSection(r: Reader): ElemSegment[] {
+  const n = r.count('element segment');
   const out = new Array<ElemSegment>(n);
-  for (let i = 0; i < n; i++) out[i] = readElemSegment(r, ctx);
+  for (let i = 0; i < n; i++) out[i] = readElemSegment(r);
   return out;
 }
 
@@ -66,19 +65,19 @@ export function readElemSection(r: Reader, ctx: CodeContext): ElemSegment[] {
  * The bytes are copied, so the AST does not change if the caller reuses the input buffer.
  * @throws DecodeError for flags above 2
  */
-function readDataSegment(r: Reader, ctx: CodeContext): DataSegment {
+function readDataSegment(r: Reader): DataSegment {
   const pos = r.pos;
   const flags = r.u32();
   if (flags > 2) r.fail(`Malformed data segment kind "${flags}"`, pos);
   if (flags === 1) return { mode: 'passive', memory: 0, offset: undefined, bytes: r.byteString('data segment'), pos };
   const memory = flags === 2 ? r.u32() : 0;
-  const offset = readConstExpr(r, ctx);
+  const offset = readConstExpr(r);
   return { mode: 'active', memory, offset, bytes: r.byteString('data segment'), pos };
 }
 
-export function readDataSection(r: Reader, ctx: CodeContext): DataSegment[] {
-  const n = r.count('data segment', 2);
+export function readDataSection(r: Reader): DataSegment[] {
+  const n = r.count('data segment');
   const out = new Array<DataSegment>(n);
-  for (let i = 0; i < n; i++) out[i] = readDataSegment(r, ctx);
+  for (let i = 0; i < n; i++) out[i] = readDataSegment(r);
   return out;
 }

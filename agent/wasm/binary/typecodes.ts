@@ -21,7 +21,7 @@ export function isValTypeByte(b: number): boolean {
 export function readValType(r: Reader): ValType {
   const at = r.pos;
   const b = r.u8();
-  if (!isValTypeByte(b)) r.fail(`Malformed value type "${hex(b)}"`, at);
+  if (!isValTypeByte(b)) r.fail(b === ValType.V128 ? 'Malformed value type "0x7b": v128 (SIMD) is not supported' : `Malformed value type "${hex(b)}"`, at);
   return b as ValType;
 }
 
@@ -43,7 +43,7 @@ export function readBlockType(r: Reader): number {
   const v = r.s33();
   if (v >= 0) return v;
   if (r.bytesRead !== 1 || (v !== -64 && !isValTypeByte(v + 128))) {
-    r.fail(`Malformed block type "${v}"`, at);
+    r.fail(v === ValType.V128 - 128 ? 'Malformed block type: v128 (SIMD) is not supported' : `Malformed block type "${v}"`, at);
   }
   return v;
 }
@@ -69,7 +69,7 @@ function readValTypes(r: Reader, what: string): ValType[] {
 export function readLimits(r: Reader): SizeBounds {
   const at = r.pos;
   const flags = r.u8();
-  if (flags > 1) r.fail(`Integer too large: limits flags "${hex(flags)}" must be 0x00 or 0x01`, at);
+  if (flags > 1) r.fail(`Malformed limits flags "${hex(flags)}": only 0x00 and 0x01 exist`, at);
   const min = r.u32();
   const max = flags === 1 ? r.u32() : undefined;
   return { min, max };
