@@ -1,6 +1,7 @@
 // The official core spec suite as the validator's judge: every assert_invalid module must raise
 // ValidationError, every module the scripts instantiate (or expect to fail only at link or
-// instantiation time) must validate. WASM_SPEC_DIR overrides the default ../shared/wasm-spec.
+// instantiation time) must validate, with heights that agree with the opcode signatures.
+// WASM_SPEC_DIR overrides the default ../shared/wasm-spec.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -8,7 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeModule } from '../binary/index.ts';
 import { DecodeError, ValidationError } from '../errors.ts';
+import { infoOf, Op } from '../opcodes.ts';
+import type { ModuleAst } from '../types.ts';
 import { validateModule } from './index.ts';
+import type { ModuleValidation } from './index.ts';
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const specDir = process.env['WASM_SPEC_DIR'] ?? resolve(repoRoot, '../shared/wasm-spec');
@@ -47,8 +51,11 @@ function checkScript(file: string): Tally {
       continue;
     }
     try {
-      validateModule(ast);
-      if (mustValidate) t.valid++;
+      const v = validateModule(ast);
+      if (mustValidate) {
+        t.valid++;
+        t.problems.push(...heightProblems(ast, v).map((p) => `${where}: ${p}`));
+      }
       else t.problems.push(`${where}: accepted, expected invalid ("${c.text}")`);
     } catch (e) {
       if (!(e instanceof ValidationError) || e instanceof DecodeError) {
@@ -61,6 +68,36 @@ function checkScript(file: string): Tally {
     }
   }
   return t;
+}
+
+/**
+ * Checks the heights of every function against the opcode table's fixed signatures: after a
+ * live instruction with a fixed signature (or drop, local.get/set/tee) the next live height must
+ * be the height before, minus its params, plus its results; no height may exceed maxHeight.
+ */
+function heightProblems(ast: ModuleAst, v: ModuleValidation): string[] {
+  const out: string[] = [];
+  v.funcs.forEach((f, k) => {
+    const code = ast.codes[k]!.code;
+    for (let i = 0; i < code.length; i++) {
+      const h = f.heights[i]!;
+      if (h < -1 || h > f.maxHeight) out.push(`function ${k} instruction ${i}: height ${h} outside -1..${f.maxHeight}`);
+      if (h < 0 || i + 1 >= code.length) continue;
+      const next = code[i + 1]!.op;
+      if (next === Op.Else || next === Op.End) continue;
+      const op = code[i]!.op;
+      const sig = infoOf(op).sig;
+      let delta: number | undefined;
+      if (sig !== undefined) delta = sig.results.length - sig.params.length;
+      else if (op === Op.Drop || op === Op.LocalSet) delta = -1;
+      else if (op === Op.LocalGet) delta = 1;
+      else if (op === Op.LocalTee) delta = 0;
+      if (delta !== undefined && f.heights[i + 1] !== h + delta) {
+        out.push(`function ${k} instruction ${i} (${infoOf(op).name}): height ${h}, next ${f.heights[i + 1]}, expected ${h + delta}`);
+      }
+    }
+  });
+  return out;
 }
 
 const files = readdirSync(coreDir).filter((f) => f.endsWith('.json')).sort();
