@@ -1,6 +1,7 @@
 // Tests for whole-module decoding: header, section framing and order, custom sections, and the
 // cross-section rules (function/code counts, data count).
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { DecodeError } from '../errors.ts';
 import { decodeModule } from './decode.ts';
 import { HEADER, body, mod, name, section, uleb, vec } from './_testing.ts';
@@ -125,5 +126,45 @@ describe('cross-section rules', () => {
 
   it('leaves memory.init without any data segment to the validator (unknown data segment)', () => {
     expect(decodeModule(mod(TYPE, FUNC, dataDrop)).codes[0].code[0].op).toBe(0xfc09);
+  });
+});
+
+describe('input kinds', () => {
+  it('copies data and custom bytes out of a Node Buffer into plain Uint8Arrays', () => {
+    const input = Buffer.from(mod(section(0, [...name('c'), 7]), section(11, vec([[0x01, ...vec([[0x61]])]]))));
+    const m = decodeModule(input);
+    expect(m.customs[0].bytes.constructor).toBe(Uint8Array);
+    expect(m.datas[0].bytes.constructor).toBe(Uint8Array);
+    input.fill(0);
+    expect([...m.customs[0].bytes]).toEqual([7]);
+    expect([...m.datas[0].bytes]).toEqual([0x61]);
+  });
+
+  it('decodes a module that sits in the middle of a larger buffer', () => {
+    const inner = mod(TYPE, FUNC, CODE);
+    const outer = new Uint8Array(inner.length + 20).fill(0xff);
+    outer.set(inner, 10);
+    const m = decodeModule(outer.subarray(10, 10 + inner.length));
+    expect(m.codes[0].code.map((i) => [i.op, i.pos])).toEqual([[0x0b, inner.length - 1]]);
+  });
+});
+
+describe('arbitrary input', () => {
+  function onlyDecodeErrors(bytes: Uint8Array): boolean {
+    try {
+      decodeModule(bytes);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+    }
+    return true;
+  }
+
+  it('throws nothing but DecodeError for random bytes after a valid header', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (tail) => onlyDecodeErrors(new Uint8Array([...HEADER, ...tail]))), { numRuns: 2000 });
+  });
+
+  it('throws nothing but DecodeError for well-framed sections of random content', () => {
+    const sec = fc.tuple(fc.integer({ min: 0, max: 12 }), fc.uint8Array({ maxLength: 24 })).map(([id, c]) => section(id, [...c]));
+    fc.assert(fc.property(fc.array(sec, { maxLength: 6 }), (secs) => onlyDecodeErrors(mod(...secs))), { numRuns: 2000 });
   });
 });

@@ -88,7 +88,7 @@ export function decodeModule(bytes: Uint8Array): ModuleAst {
       case Sec.Custom: {
         const name = r.name();
         const payloadPos = r.pos;
-        const payload = bytes.slice(payloadPos, end);
+        const payload = r.copy(payloadPos, end);
         r.pos = end;
         customs.push({ name, bytes: payload, pos: payloadPos });
         if (name === 'name' && names === undefined) names = decodeNames(payload);

@@ -212,12 +212,12 @@ export class Reader {
     return n;
   }
 
-  /** `n` raw bytes as a view into the input. */
-  view(n: number): Uint8Array {
-    if (n > this.end - this.pos) this.truncated();
-    const p = this.pos;
-    this.pos = p + n;
-    return this.bytes.subarray(p, p + n);
+  /**
+   * Bytes `from`..`to` of the input as a fresh plain Uint8Array. (A Node Buffer's `slice` shares
+   * memory with the Buffer, so copying goes through the Uint8Array constructor instead.)
+   */
+  copy(from: number, to: number): Uint8Array {
+    return new Uint8Array(this.bytes.subarray(from, to));
   }
 
   /** A length-prefixed byte string, copied out of the input. */
@@ -227,7 +227,7 @@ export class Reader {
     if (n > this.end - this.pos) this.fail(`Length out of bounds: ${what} length "${n}" exceeds the ${this.end - this.pos} bytes left`, at);
     const p = this.pos;
     this.pos = p + n;
-    return this.bytes.slice(p, p + n);
+    return this.copy(p, p + n);
   }
 
   /** A name: a length-prefixed string that must be valid UTF-8. */
