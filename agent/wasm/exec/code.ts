@@ -44,6 +44,10 @@ export const enum IOp {
   TableSize = 0x1b, //        d idx
   TableFill = 0x1c, //        idx a b c     (index, value, n)
   Copy32 = 0x1d, //           d a           32-bit move (i32, f32, references)
+
+  // Fused compare-and-branch: `a b t`, branch to t when the i32 comparison of a and b holds.
+  BrI32Eq = 0xc8, BrI32Ne = 0xc9, BrI32LtS = 0xca, BrI32LtU = 0xcb, BrI32GtS = 0xcc,
+  BrI32GtU = 0xcd, BrI32LeS = 0xce, BrI32LeU = 0xcf, BrI32GeS = 0xd0, BrI32GeU = 0xd1,
 }
 
 /** Internal opcode of a saturating truncation (0xfc00..0xfc07). */
@@ -58,6 +62,8 @@ export interface CompiledFunc {
   readonly paramWords: number;
   /** Words occupied by parameters and locals. */
   readonly localWords: number;
+  /** Constant pool, copied into the frame right after the locals at every entry. */
+  readonly consts: Int32Array;
   /** Words a frame needs: locals plus the deepest operand stack. */
   readonly frameWords: number;
   readonly resultCount: number;

@@ -22,6 +22,14 @@ import {
 
 const NO_MEMORY = new DataView(new ArrayBuffer(0));
 
+/** Zeroes a new frame's locals and fills in its constant pool. */
+function enterFrame(S: Int32Array, fp: number, cf: CompiledFunc): void {
+  const end = fp + cf.localWords;
+  for (let i = fp + cf.paramWords; i < end; i++) S[i] = 0;
+  const k = cf.consts;
+  for (let i = 0; i < k.length; i++) S[end + i] = k[i]!;
+}
+
 function memOf(inst: ModuleInstance): DataView {
   const m = inst.mems[0];
   return m === undefined ? NO_MEMORY : m.dv;
@@ -50,7 +58,7 @@ export function run(ex: Executor, entry: WasmFuncInst, fp0: number): void {
     ex.ensure(fp + cf.frameWords);
     S = ex.S; F32 = ex.F32; F64 = ex.F64;
   }
-  S.fill(0, fp + cf.paramWords, fp + cf.localWords);
+  enterFrame(S, fp, cf);
 
   try {
     for (;;) {
@@ -873,6 +881,56 @@ export function run(ex: Executor, entry: WasmFuncInst, fp0: number): void {
         if (S[fp + code[pc + 1]] === 0) pc = code[pc + 2];
         else pc += 3;
         break;
+      case IOp.BrI32Eq: {
+        const x = S[fp + code[pc + 1]], y = S[fp + code[pc + 2]];
+        pc = x === y ? code[pc + 3] : pc + 4;
+        break;
+      }
+      case IOp.BrI32Ne: {
+        const x = S[fp + code[pc + 1]], y = S[fp + code[pc + 2]];
+        pc = x !== y ? code[pc + 3] : pc + 4;
+        break;
+      }
+      case IOp.BrI32LtS: {
+        const x = S[fp + code[pc + 1]], y = S[fp + code[pc + 2]];
+        pc = x < y ? code[pc + 3] : pc + 4;
+        break;
+      }
+      case IOp.BrI32LtU: {
+        const x = S[fp + code[pc + 1]], y = S[fp + code[pc + 2]];
+        pc = (x >>> 0) < (y >>> 0) ? code[pc + 3] : pc + 4;
+        break;
+      }
+      case IOp.BrI32GtS: {
+        const x = S[fp + code[pc + 1]], y = S[fp + code[pc + 2]];
+        pc = x > y ? code[pc + 3] : pc + 4;
+        break;
+      }
+      case IOp.BrI32GtU: {
+        const x = S[fp + code[pc + 1]], y = S[fp + code[pc + 2]];
+        pc = (x >>> 0) > (y >>> 0) ? code[pc + 3] : pc + 4;
+        break;
+      }
+      case IOp.BrI32LeS: {
+        const x = S[fp + code[pc + 1]], y = S[fp + code[pc + 2]];
+        pc = x <= y ? code[pc + 3] : pc + 4;
+        break;
+      }
+      case IOp.BrI32LeU: {
+        const x = S[fp + code[pc + 1]], y = S[fp + code[pc + 2]];
+        pc = (x >>> 0) <= (y >>> 0) ? code[pc + 3] : pc + 4;
+        break;
+      }
+      case IOp.BrI32GeS: {
+        const x = S[fp + code[pc + 1]], y = S[fp + code[pc + 2]];
+        pc = x >= y ? code[pc + 3] : pc + 4;
+        break;
+      }
+      case IOp.BrI32GeU: {
+        const x = S[fp + code[pc + 1]], y = S[fp + code[pc + 2]];
+        pc = (x >>> 0) >= (y >>> 0) ? code[pc + 3] : pc + 4;
+        break;
+      }
       case IOp.BrTable: {
         const i = S[fp + code[pc + 1]] >>> 0, n = code[pc + 2];
         pc = code[pc + 3 + (i < n ? i : n)];
@@ -941,7 +999,7 @@ export function run(ex: Executor, entry: WasmFuncInst, fp0: number): void {
           ex.ensure(fp + cf.frameWords);
           S = ex.S; F32 = ex.F32; F64 = ex.F64;
         }
-        S.fill(0, fp + cf.paramWords, fp + cf.localWords);
+        enterFrame(S, fp, cf);
         if (callee.instance !== inst) {
           inst = callee.instance; globals = inst.globals; funcs = inst.funcs;
           dv = memOf(inst);

@@ -7,6 +7,9 @@ import { Op, infoOf } from '../opcodes.ts';
 import type { FuncType, Instr, ModuleAst } from '../types.ts';
 import { IOp, SAT_BASE, type CompiledFunc } from './code.ts';
 
+/** At most this many distinct constants get frame slots; the rest are materialised by Const64. */
+const MAX_CONST_SLOTS = 256;
+
 interface Ctl {
   readonly kind: 'block' | 'loop' | 'if' | 'func';
   /** Operand height below the block's parameters. */
@@ -22,6 +25,15 @@ interface Ctl {
   /** True once the rest of the block cannot be reached. */
   dead: boolean;
 }
+
+/** i32 comparison opcode -> [branch when true, branch when false] fused opcodes. */
+const FUSED_COMPARE = new Map<number, readonly [IOp, IOp]>([
+  [0x46, [IOp.BrI32Eq, IOp.BrI32Ne]], [0x47, [IOp.BrI32Ne, IOp.BrI32Eq]],
+  [0x48, [IOp.BrI32LtS, IOp.BrI32GeS]], [0x49, [IOp.BrI32LtU, IOp.BrI32GeU]],
+  [0x4a, [IOp.BrI32GtS, IOp.BrI32LeS]], [0x4b, [IOp.BrI32GtU, IOp.BrI32LeU]],
+  [0x4c, [IOp.BrI32LeS, IOp.BrI32GtS]], [0x4d, [IOp.BrI32LeU, IOp.BrI32GtU]],
+  [0x4e, [IOp.BrI32GeS, IOp.BrI32LtS]], [0x4f, [IOp.BrI32GeU, IOp.BrI32LtU]],
+]);
 
 /** Resolves a block type immediate to its parameter and result counts. */
 function blockArity(m: ModuleAst, bt: number): { params: number; results: number } {
@@ -53,15 +65,41 @@ class Translator {
   /** Nesting depth of blocks opened inside dead code (skipped entirely). */
   private deadDepth = 0;
 
+  /** Constant pool: key "lo:hi" -> word offset of its slot in the frame. */
+  private readonly constSlots = new Map<string, number>();
+  private readonly constWords: number[] = [];
+  /** First slot of the operand stack (after parameters, locals and constants). */
+  private readonly stackBase: number;
+
   constructor(
     private readonly m: ModuleAst,
     private readonly funcTypes: readonly FuncType[],
     private readonly type: FuncType,
     private readonly nlocals: number,
-  ) {}
+    body: readonly Instr[],
+  ) {
+    // Constants get frame slots filled at entry, so instructions read them in place (as wasm3 does).
+    for (const ins of body) {
+      if (this.constSlots.size >= MAX_CONST_SLOTS) break;
+      const op = ins.op;
+      if (op !== Op.I32Const && op !== Op.I64Const && op !== Op.F32Const && op !== Op.F64Const) continue;
+      const hi = op === Op.I64Const || op === Op.F64Const ? ins.b : 0;
+      const key = `${ins.a}:${hi}`;
+      if (this.constSlots.has(key)) continue;
+      this.constSlots.set(key, (nlocals + this.constSlots.size) << 1);
+      this.constWords.push(ins.a, hi);
+    }
+    this.stackBase = nlocals + this.constSlots.size;
+  }
 
   private slot(h: number): number {
-    return (this.nlocals + h) << 1;
+    return (this.stackBase + h) << 1;
+  }
+
+  /** Pushes a deferred read of a frame slot that holds a local or a constant. */
+  private pushDeferred(word: number): void {
+    this.vals.push(word);
+    if (this.vals.length > this.maxHeight) this.maxHeight = this.vals.length;
   }
 
   private emit(...words: number[]): void {
@@ -159,7 +197,7 @@ class Translator {
     // fall-through path never ran these copies.
     for (let i = 0; i < n; i++) {
       const v = srcs[i]!;
-      if (v < this.nlocals << 1 && v < n << 1 && v !== i << 1) {
+      if (v < this.stackBase << 1 && v < n << 1 && v !== i << 1) {
         const own = this.slot(top + i);
         this.emit(IOp.Copy, own, v);
         srcs[i] = own;
@@ -208,7 +246,8 @@ class Translator {
       posAt: Int32Array.from(this.posAt),
       paramWords: this.type.params.length << 1,
       localWords: this.nlocals << 1,
-      frameWords: (this.nlocals + this.maxHeight + 1) << 1,
+      consts: Int32Array.from(this.constWords),
+      frameWords: (this.stackBase + this.maxHeight + 1) << 1,
       resultCount: nres,
     };
   }
@@ -284,9 +323,10 @@ class Translator {
       case Op.If: {
         const { params, results } = blockArity(this.m, ins.a);
         const cond = this.pop();
+        const fused = this.fuseCondition(cond, false);
         this.materializeFrom(0);
         const base = this.vals.length - params;
-        this.emit(IOp.BrUnless, cond, -1);
+        this.emit(...fused, -1);
         this.lastDst = -1;
         this.ctls.push({ kind: 'if', base, params, results, start: 0, fixups: [], elseFixup: this.code.length - 1, dead: false });
         return;
@@ -306,9 +346,10 @@ class Translator {
         const c = this.label(ins.a);
         const n = c.kind === 'func' ? c.results : this.branchArity(c);
         if (c.kind !== 'func' && !this.needsPlace(c.base, n)) {
-          this.jumpTo(c, IOp.BrIf, cond);
+          const [bop, ...operands] = this.fuseCondition(cond, true);
+          this.jumpTo(c, bop!, ...operands);
         } else {
-          this.emit(IOp.BrUnless, cond, -1);
+          this.emit(...this.fuseCondition(cond, false), -1);
           const skip = this.code.length - 1;
           this.br(ins.a);
           this.code[skip] = this.code.length;
@@ -373,12 +414,9 @@ class Translator {
         this.emitD(IOp.Select, this.push(), a, b, c);
         return;
       }
-      case Op.LocalGet: {
-        const h = this.vals.length;
-        this.vals.push(ins.a << 1);
-        if (h + 1 > this.maxHeight) this.maxHeight = h + 1;
+      case Op.LocalGet:
+        this.pushDeferred(ins.a << 1);
         return;
-      }
       case Op.LocalSet: case Op.LocalTee: {
         this.setLocal(ins.a);
         if (op === Op.LocalTee) {
@@ -410,11 +448,15 @@ class Translator {
         this.emitD(IOp.MemoryGrow, this.push(), n);
         return;
       }
-      case Op.I32Const: case Op.F32Const: case Op.RefNull:
-        this.emitD(IOp.Const32, this.push(), op === Op.RefNull ? 0 : ins.a);
+      case Op.I32Const: case Op.F32Const: case Op.I64Const: case Op.F64Const: {
+        const hi = op === Op.I64Const || op === Op.F64Const ? ins.b : 0;
+        const at = this.constSlots.get(`${ins.a}:${hi}`);
+        if (at !== undefined) this.pushDeferred(at);
+        else this.emitD(IOp.Const64, this.push(), ins.a, hi);
         return;
-      case Op.I64Const: case Op.F64Const:
-        this.emitD(IOp.Const64, this.push(), ins.a, ins.b);
+      }
+      case Op.RefNull:
+        this.emitD(IOp.Const32, this.push(), 0);
         return;
       case Op.RefIsNull: {
         const a = this.pop();
@@ -495,6 +537,37 @@ class Translator {
     }
   }
 
+  /**
+   * The branch opcode and operands (target excluded) that branch when the i32 at `cond` is
+   * non-zero (`whenTrue`) or zero. When the previous instruction computed `cond` with an i32
+   * comparison that nothing else reads, it is removed and fused into the branch.
+   */
+  private fuseCondition(cond: number, whenTrue: boolean): number[] {
+    const at = this.lastDst - 1;
+    if (this.lastDst >= 0 && cond === this.slot(this.vals.length) && this.code[this.lastDst] === cond) {
+      const op = this.code[at]!;
+      if (op === 0x45 /* i32.eqz */) {
+        const a = this.code[at + 2]!;
+        this.truncate(at);
+        return [whenTrue ? IOp.BrUnless : IOp.BrIf, a];
+      }
+      const fused = FUSED_COMPARE.get(op);
+      if (fused !== undefined) {
+        const a = this.code[at + 2]!, b = this.code[at + 3]!;
+        this.truncate(at);
+        return [whenTrue ? fused[0] : fused[1], a, b];
+      }
+    }
+    return [whenTrue ? IOp.BrIf : IOp.BrUnless, cond];
+  }
+
+  /** Removes the instructions from code index `at` on (the last one, being fused). */
+  private truncate(at: number): void {
+    this.code.length = at;
+    this.posAt.length = at;
+    this.lastDst = -1;
+  }
+
   private setLocal(x: number): void {
     const w = x << 1;
     const h = this.vals.length - 1;
@@ -533,6 +606,6 @@ export function translateFunction(m: ModuleAst, funcTypes: readonly FuncType[], 
   const importCount = funcTypes.length - m.funcs.length;
   const type = funcTypes[importCount + defIndex]!;
   const body = m.codes[defIndex]!;
-  const t = new Translator(m, funcTypes, type, type.params.length + body.localCount);
+  const t = new Translator(m, funcTypes, type, type.params.length + body.localCount, body.code);
   return t.translate(body.code);
 }
