@@ -27,12 +27,17 @@ export function callHostDirect(ex: Executor, f: HostFuncInst, fp: number): void 
   }
   if (results.length === 0) return;
   ex.ensure(fp + results.length * 2);
-  if (results.length === 1) {
-    writeValue(ex.S, fp, results[0]!, Array.isArray(out) ? out[0] : out, raw, store);
-    return;
+  try {
+    if (results.length === 1) {
+      writeValue(ex.S, fp, results[0]!, Array.isArray(out) ? out[0] : out, raw, store);
+      return;
+    }
+    if (!Array.isArray(out) || out.length !== results.length) {
+      throw new TypeError(`it must return ${results.length} values`);
+    }
+    for (let i = 0; i < results.length; i++) writeValue(ex.S, fp + i * 2, results[i]!, out[i], raw, store);
+  } catch (e) {
+    // A host function that returns the wrong shape is the host's bug, reported as a trap.
+    throw new Trap('host-error', `"${f.host.name}" returned an unusable result: ${(e as Error).message}`, { cause: e });
   }
-  if (!Array.isArray(out) || out.length !== results.length) {
-    throw new Trap('host-error', `"${f.host.name}" must return ${results.length} values`);
-  }
-  for (let i = 0; i < results.length; i++) writeValue(ex.S, fp + i * 2, results[i]!, out[i], raw, store);
 }
