@@ -2,11 +2,15 @@
 // an explicit frame stack, so WebAssembly calls never recurse on the JavaScript stack, call depth
 // is a configured limit, and execution state is plain data (the dispatch loop may exceed the
 // usual file size: it is one of the two allowed exceptions).
+//
+// Case labels are numeric literals, not `IOp.X`: an imported const enum is a property read
+// under per-file transpilers (tsx, vitest), and a switch with non-literal cases compiles to a
+// chain of comparisons instead of a jump table. code.ts gives the names.
 
 import { EngineBug, ExhaustionError, Trap } from '../errors.ts';
 import type { ModuleInstance } from '../runtime/instance.ts';
 import type { FuncInst, WasmFuncInst } from '../runtime/store.ts';
-import { IOp, type CompiledFunc } from './code.ts';
+import type { CompiledFunc } from './code.ts';
 import { callHost } from './host-call.ts';
 import { compiledOf } from './compile-cache.ts';
 import type { Executor } from './executor.ts';
@@ -852,91 +856,91 @@ export function run(ex: Executor, entry: WasmFuncInst, fp0: number): void {
         dv.setInt32(ea, S[v], true);
         pc += 4; break;
       }
-      case IOp.Unreachable:
+      case 0x00 /* Unreachable */:
         throw new Trap('unreachable');
-      case IOp.Copy: {
+      case 0x01 /* Copy */: {
         const d = fp + code[pc + 1], a = fp + code[pc + 2];
         S[d] = S[a]; S[d + 1] = S[a + 1];
         pc += 3; break;
       }
-      case IOp.Copy32:
+      case 0x1d /* Copy32 */:
         S[fp + code[pc + 1]] = S[fp + code[pc + 2]];
         pc += 3; break;
-      case IOp.Const32:
+      case 0x02 /* Const32 */:
         S[fp + code[pc + 1]] = code[pc + 2];
         pc += 3; break;
-      case IOp.Const64: {
+      case 0x03 /* Const64 */: {
         const d = fp + code[pc + 1];
         S[d] = code[pc + 2]; S[d + 1] = code[pc + 3];
         pc += 4; break;
       }
-      case IOp.Br:
+      case 0x04 /* Br */:
         pc = code[pc + 1];
         break;
-      case IOp.BrIf:
+      case 0x05 /* BrIf */:
         if (S[fp + code[pc + 1]] !== 0) pc = code[pc + 2];
         else pc += 3;
         break;
-      case IOp.BrUnless:
+      case 0x06 /* BrUnless */:
         if (S[fp + code[pc + 1]] === 0) pc = code[pc + 2];
         else pc += 3;
         break;
-      case IOp.BrI32Eq: {
+      case 0xc8 /* BrI32Eq */: {
         const x = S[fp + code[pc + 1]], y = S[fp + code[pc + 2]];
         pc = x === y ? code[pc + 3] : pc + 4;
         break;
       }
-      case IOp.BrI32Ne: {
+      case 0xc9 /* BrI32Ne */: {
         const x = S[fp + code[pc + 1]], y = S[fp + code[pc + 2]];
         pc = x !== y ? code[pc + 3] : pc + 4;
         break;
       }
-      case IOp.BrI32LtS: {
+      case 0xca /* BrI32LtS */: {
         const x = S[fp + code[pc + 1]], y = S[fp + code[pc + 2]];
         pc = x < y ? code[pc + 3] : pc + 4;
         break;
       }
-      case IOp.BrI32LtU: {
+      case 0xcb /* BrI32LtU */: {
         const x = S[fp + code[pc + 1]], y = S[fp + code[pc + 2]];
         pc = (x >>> 0) < (y >>> 0) ? code[pc + 3] : pc + 4;
         break;
       }
-      case IOp.BrI32GtS: {
+      case 0xcc /* BrI32GtS */: {
         const x = S[fp + code[pc + 1]], y = S[fp + code[pc + 2]];
         pc = x > y ? code[pc + 3] : pc + 4;
         break;
       }
-      case IOp.BrI32GtU: {
+      case 0xcd /* BrI32GtU */: {
         const x = S[fp + code[pc + 1]], y = S[fp + code[pc + 2]];
         pc = (x >>> 0) > (y >>> 0) ? code[pc + 3] : pc + 4;
         break;
       }
-      case IOp.BrI32LeS: {
+      case 0xce /* BrI32LeS */: {
         const x = S[fp + code[pc + 1]], y = S[fp + code[pc + 2]];
         pc = x <= y ? code[pc + 3] : pc + 4;
         break;
       }
-      case IOp.BrI32LeU: {
+      case 0xcf /* BrI32LeU */: {
         const x = S[fp + code[pc + 1]], y = S[fp + code[pc + 2]];
         pc = (x >>> 0) <= (y >>> 0) ? code[pc + 3] : pc + 4;
         break;
       }
-      case IOp.BrI32GeS: {
+      case 0xd0 /* BrI32GeS */: {
         const x = S[fp + code[pc + 1]], y = S[fp + code[pc + 2]];
         pc = x >= y ? code[pc + 3] : pc + 4;
         break;
       }
-      case IOp.BrI32GeU: {
+      case 0xd1 /* BrI32GeU */: {
         const x = S[fp + code[pc + 1]], y = S[fp + code[pc + 2]];
         pc = (x >>> 0) >= (y >>> 0) ? code[pc + 3] : pc + 4;
         break;
       }
-      case IOp.BrTable: {
+      case 0x07 /* BrTable */: {
         const i = S[fp + code[pc + 1]] >>> 0, n = code[pc + 2];
         pc = code[pc + 3 + (i < n ? i : n)];
         break;
       }
-      case IOp.Return: {
+      case 0x08 /* Return */: {
         if (depth === baseDepth) {
           ex.depth = depth;
           return;
@@ -955,12 +959,12 @@ export function run(ex: Executor, entry: WasmFuncInst, fp0: number): void {
         dv = memOf(inst); // a callee may have grown a shared memory
         break;
       }
-      case IOp.Call:
-      case IOp.CallIndirect: {
+      case 0x09 /* Call */:
+      case 0x0a /* CallIndirect */: {
         let callee: FuncInst;
         let nfp: number;
         let next: number;
-        if (code[pc] === IOp.Call) {
+        if (code[pc] === 0x09 /* Call */) {
           callee = funcs[code[pc + 1]]!;
           nfp = fp + code[pc + 2];
           next = pc + 3;
@@ -1006,89 +1010,89 @@ export function run(ex: Executor, entry: WasmFuncInst, fp0: number): void {
         }
         break;
       }
-      case IOp.Select: {
+      case 0x0b /* Select */: {
         const d = fp + code[pc + 1];
         const src = S[fp + code[pc + 4]] !== 0 ? fp + code[pc + 2] : fp + code[pc + 3];
         S[d] = S[src]; S[d + 1] = S[src + 1];
         pc += 5; break;
       }
-      case IOp.GlobalGet: {
+      case 0x0c /* GlobalGet */: {
         const g = globals[code[pc + 2]]!.v, d = fp + code[pc + 1];
         S[d] = g[0]!; S[d + 1] = g[1]!;
         pc += 3; break;
       }
-      case IOp.GlobalSet: {
+      case 0x0d /* GlobalSet */: {
         const g = globals[code[pc + 1]]!.v, a = fp + code[pc + 2];
         g[0] = S[a]!; g[1] = S[a + 1]!;
         pc += 3; break;
       }
-      case IOp.TableGet: {
+      case 0x0e /* TableGet */: {
         const t = inst.tables[code[pc + 2]]!, i = S[fp + code[pc + 3]] >>> 0;
         if (i >= t.size) throw new Trap('table-out-of-bounds');
         S[fp + code[pc + 1]] = t.elements[i]!;
         pc += 4; break;
       }
-      case IOp.TableSet: {
+      case 0x0f /* TableSet */: {
         const t = inst.tables[code[pc + 1]]!, i = S[fp + code[pc + 2]] >>> 0;
         if (i >= t.size) throw new Trap('table-out-of-bounds');
         t.elements[i] = S[fp + code[pc + 3]]!;
         pc += 4; break;
       }
-      case IOp.MemorySize:
+      case 0x10 /* MemorySize */:
         S[fp + code[pc + 1]] = inst.mems[0]!.pages;
         pc += 2; break;
-      case IOp.MemoryGrow: {
+      case 0x11 /* MemoryGrow */: {
         const r = inst.mems[0]!.grow(S[fp + code[pc + 2]]!);
         dv = memOf(inst);
         S[fp + code[pc + 1]] = r;
         pc += 3; break;
       }
-      case IOp.RefFunc:
+      case 0x12 /* RefFunc */:
         S[fp + code[pc + 1]] = funcs[code[pc + 2]]!.addr + 1;
         pc += 3; break;
-      case IOp.MemoryInit: {
+      case 0x13 /* MemoryInit */: {
         const seg = inst.datas[code[pc + 1]]!;
         const dst = S[fp + code[pc + 2]]! >>> 0, src = S[fp + code[pc + 3]]! >>> 0, n = S[fp + code[pc + 4]]! >>> 0;
         if (!inst.mems[0]!.init(dst, seg, src, n)) throw new Trap('memory-out-of-bounds');
         pc += 5; break;
       }
-      case IOp.DataDrop:
+      case 0x14 /* DataDrop */:
         inst.datas[code[pc + 1]] = EMPTY_BYTES;
         pc += 2; break;
-      case IOp.MemoryCopy: {
+      case 0x15 /* MemoryCopy */: {
         const dst = S[fp + code[pc + 1]]! >>> 0, src = S[fp + code[pc + 2]]! >>> 0, n = S[fp + code[pc + 3]]! >>> 0;
         if (!inst.mems[0]!.copy(dst, src, n)) throw new Trap('memory-out-of-bounds');
         pc += 4; break;
       }
-      case IOp.MemoryFill: {
+      case 0x16 /* MemoryFill */: {
         const dst = S[fp + code[pc + 1]]! >>> 0, v = S[fp + code[pc + 2]]!, n = S[fp + code[pc + 3]]! >>> 0;
         if (!inst.mems[0]!.fill(dst, v, n)) throw new Trap('memory-out-of-bounds');
         pc += 4; break;
       }
-      case IOp.TableInit: {
+      case 0x17 /* TableInit */: {
         const t = inst.tables[code[pc + 1]]!, seg = inst.elems[code[pc + 2]]!;
         const dst = S[fp + code[pc + 3]]! >>> 0, src = S[fp + code[pc + 4]]! >>> 0, n = S[fp + code[pc + 5]]! >>> 0;
         if (!t.init(dst, seg, src, n)) throw new Trap('table-out-of-bounds');
         pc += 6; break;
       }
-      case IOp.ElemDrop:
+      case 0x18 /* ElemDrop */:
         inst.elems[code[pc + 1]] = EMPTY_REFS;
         pc += 2; break;
-      case IOp.TableCopy: {
+      case 0x19 /* TableCopy */: {
         const t = inst.tables[code[pc + 1]]!, s = inst.tables[code[pc + 2]]!;
         const dst = S[fp + code[pc + 3]]! >>> 0, src = S[fp + code[pc + 4]]! >>> 0, n = S[fp + code[pc + 5]]! >>> 0;
         if (!t.copy(dst, s, src, n)) throw new Trap('table-out-of-bounds');
         pc += 6; break;
       }
-      case IOp.TableGrow: {
+      case 0x1a /* TableGrow */: {
         const t = inst.tables[code[pc + 2]]!;
         S[fp + code[pc + 1]] = t.grow(S[fp + code[pc + 4]]! >>> 0, S[fp + code[pc + 3]]!);
         pc += 5; break;
       }
-      case IOp.TableSize:
+      case 0x1b /* TableSize */:
         S[fp + code[pc + 1]] = inst.tables[code[pc + 2]]!.size;
         pc += 3; break;
-      case IOp.TableFill: {
+      case 0x1c /* TableFill */: {
         const t = inst.tables[code[pc + 1]]!;
         const i = S[fp + code[pc + 2]]! >>> 0, v = S[fp + code[pc + 3]]!, n = S[fp + code[pc + 4]]! >>> 0;
         if (!t.fill(i, v, n)) throw new Trap('table-out-of-bounds');
