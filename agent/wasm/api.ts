@@ -27,11 +27,32 @@ export type Value = unknown;
  */
 export type RawValue = Value;
 
-/** How a call (or an instantiation, which runs the start function) ended. */
+/**
+ * How a call (or an instantiation, which runs the start function) ended, or that it is
+ * suspended. `fuelUsed` is the fuel the call has consumed so far (over all its resumptions).
+ */
 export type CallResult<T> =
-  | { readonly kind: 'done'; readonly value: T }
-  | { readonly kind: 'trap'; readonly trap: Trap }
-  | { readonly kind: 'exhausted'; readonly error: ExhaustionError };
+  | { readonly kind: 'done'; readonly value: T; readonly fuelUsed: number }
+  | { readonly kind: 'trap'; readonly trap: Trap; readonly fuelUsed: number }
+  | { readonly kind: 'exhausted'; readonly error: ExhaustionError; readonly fuelUsed: number }
+  | { readonly kind: 'suspended'; readonly reason: SuspendReason; readonly call: SuspendedCall<T>; readonly fuelUsed: number };
+
+/** A call stopped at an exact instruction, to be resumed later (or snapshotted). */
+export interface SuspendedCall<T> {
+  readonly reason: SuspendReason;
+  /** For reason "wait": what the host function returned. */
+  readonly pending: Pending | undefined;
+  /** Fuel left for this call. */
+  fuelLeft(): number;
+  /** Adds fuel (after a "fuel" suspension, before resuming). */
+  addFuel(units: number): void;
+  /**
+   * Continues the call. After a "wait", `hostResult` is the waiting host function's result
+   * (a value, or an array for several); after "fuel", add fuel first.
+   * @throws Error when the call is not suspended any more (each suspension resumes once)
+   */
+  resume(hostResult?: unknown): CallResult<T>;
+}
 
 /** A host function's implementation: receives the arguments, returns the results (an array when multi-value). */
 export type HostFn = (...args: Value[]) => Value | Value[] | void;
@@ -50,3 +71,19 @@ export interface HostFunc {
 export function hostFunc(type: FuncType, fn: HostFn, options: { raw?: boolean; name?: string } = {}): HostFunc {
   return { kind: 'host', type, fn, raw: options.raw ?? false, name: options.name ?? (fn.name || 'host') };
 }
+
+/**
+ * Returned by a host function that must wait (for a sensor value, serial bytes, a timer): the
+ * call suspends with reason "wait" and resumes with the host's results. `promise`, when given,
+ * settles with those results, so a scheduler can await it; `detail` says what is awaited (data,
+ * so a snapshot can record it and a restored host can re-issue the request).
+ */
+export class Pending {
+  constructor(
+    readonly promise: Promise<unknown> | undefined = undefined,
+    readonly detail: unknown = undefined,
+  ) {}
+}
+
+/** What a suspended call is waiting for. */
+export type SuspendReason = 'fuel' | 'wait';

@@ -66,7 +66,7 @@ function main(argv: string[]): number {
     throw e;
   }
   if (r.kind !== 'done') {
-    console.error(r.kind === 'trap' ? `Start function trapped: ${r.trap.describe()}` : r.error.message);
+    console.error(r.kind === 'trap' ? `Start function trapped: ${r.trap.describe()}` : r.kind === 'exhausted' ? r.error.message : 'Start function suspended');
     return 1;
   }
   const exp = r.value.exports.get(name);
@@ -89,6 +89,10 @@ function main(argv: string[]): number {
   }
   if (out.kind === 'exhausted') {
     console.error(`Exhausted: ${out.error.message}`);
+    return 1;
+  }
+  if (out.kind === 'suspended') {
+    console.error(`Suspended (${out.reason}): this command runs modules that need no host functions`);
     return 1;
   }
   console.log(out.value.map(String).join(' '));

@@ -3,7 +3,7 @@
 
 import type { CallResult, HostFunc } from './api.ts';
 import { LinkError, Trap } from './errors.ts';
-import { invoke } from './exec/executor.ts';
+import { invoke, mapResult } from './exec/executor.ts';
 import { Func, Global, Memory, Store, Table } from './extern.ts';
 import type { Module } from './module.ts';
 import { evalConst } from './runtime/const-eval.ts';
@@ -26,6 +26,8 @@ export type InstantiateResult = CallResult<Instance>;
 
 export interface InstantiateOptions {
   readonly limits?: Partial<Limits>;
+  /** Charge fuel per basic block (default true, as devices run). */
+  readonly metering?: boolean;
 }
 
 function boundsMatch(actual: SizeBounds, wanted: SizeBounds): boolean {
@@ -107,7 +109,8 @@ export class Instance {
       store: store.data, ast, limits, funcs, tables, mems, globals,
       typeIds: Int32Array.from(ast.types, typeIdOf),
       elems: [], datas: [],
-      codeCache: module.codeCache as (CompiledCode | undefined)[],
+      metering: options.metering ?? true,
+      codeCache: (options.metering ?? true ? module.codeCache.metered : module.codeCache.unmetered) as (CompiledCode | undefined)[],
     };
     const importedFuncs = funcs.length;
     ast.funcs.forEach((ti, i) => funcs.push(store.data.addWasmFunc(ast.types[ti]!, rt, importedFuncs + i)));
@@ -148,7 +151,7 @@ export class Instance {
         evalConst(e.offset!, globals, funcs, word);
         const refs = rt.elems[i]!;
         if (!tables[e.table]!.init(word[0]! >>> 0, refs, 0, refs.length)) {
-          return { kind: 'trap', trap: new Trap('table-out-of-bounds', `element segment ${i} does not fit its table`) };
+          return { kind: 'trap', trap: new Trap('table-out-of-bounds', `element segment ${i} does not fit its table`), fuelUsed: 0 };
         }
       }
       if (e.mode !== 'passive') rt.elems[i] = empty32;
@@ -159,16 +162,16 @@ export class Instance {
       if (d.mode !== 'active') continue;
       evalConst(d.offset!, globals, funcs, word);
       if (!mems[d.memory]!.init(word[0]! >>> 0, d.bytes, 0, d.bytes.length)) {
-        return { kind: 'trap', trap: new Trap('memory-out-of-bounds', `data segment ${i} does not fit memory`) };
+        return { kind: 'trap', trap: new Trap('memory-out-of-bounds', `data segment ${i} does not fit memory`), fuelUsed: 0 };
       }
       rt.datas[i] = empty8;
     }
 
     if (ast.start !== undefined) {
-      const r = invoke(store.data, funcs[ast.start]!, [], true, limits);
-      if (r.kind !== 'done') return r;
+      // The start function is metered like any call and may suspend; resuming it finishes instantiation.
+      return mapResult(invoke(store.data, funcs[ast.start]!, [], true, limits), () => instance);
     }
-    return { kind: 'done', value: instance };
+    return { kind: 'done', value: instance, fuelUsed: 0 };
   }
 
   private get(name: string): Func | Memory | Table | Global {

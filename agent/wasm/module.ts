@@ -6,11 +6,11 @@ import type { ExternKind, ImportDesc, ModuleAst } from './types.ts';
 import { validateModule } from './valid/index.ts';
 
 export class Module {
-  /** Translated code per defined function, filled lazily on first call, shared by all instances. */
-  readonly codeCache: unknown[];
+  /** Translated code per defined function (metered and unmetered), filled lazily on first call, shared by all instances. */
+  readonly codeCache: { readonly metered: unknown[]; readonly unmetered: unknown[] };
 
   private constructor(readonly ast: ModuleAst) {
-    this.codeCache = new Array(ast.codes.length).fill(undefined);
+    this.codeCache = { metered: new Array(ast.codes.length).fill(undefined), unmetered: new Array(ast.codes.length).fill(undefined) };
   }
 
   /**

@@ -106,6 +106,9 @@ function settle<T, U>(r: CallResult<T>, map: (value: T) => U): Outcome<U> {
     case 'exhausted':
       if (r.error.kind === 'call-depth' || r.error.kind === 'value-stack') return failed('exhaustion', r.error.message);
       return failed('error', `Exhausted "${r.error.kind}": ${r.error.message}`);
+    case 'suspended':
+      // The runner gives unlimited fuel and no waiting host functions: a suspension is a bug.
+      return failed('error', `Call suspended (${r.reason})`);
   }
 }
 

@@ -44,6 +44,7 @@ export const enum IOp {
   TableSize = 0x1b, //        d idx
   TableFill = 0x1c, //        idx a b c     (index, value, n)
   Copy32 = 0x1d, //           d a           32-bit move (i32, f32, references)
+  Fuel = 0x1e, //             k             charge k units, or suspend here when fewer remain
 
   // Fused compare-and-branch: `a b t`, branch to t when the i32 comparison of a and b holds.
   BrI32Eq = 0xc8, BrI32Ne = 0xc9, BrI32LtS = 0xca, BrI32LtU = 0xcb, BrI32GtS = 0xcc,
@@ -67,4 +68,16 @@ export interface CompiledFunc {
   /** Words a frame needs: locals plus the deepest operand stack. */
   readonly frameWords: number;
   readonly resultCount: number;
+  /** Code compiled to JavaScript by the optional fast tier (exec/jit), once the function is hot. */
+  jit: JitFn | undefined;
+  /** Entries into the function, counted by the tiering policy. */
+  calls: number;
 }
+
+/**
+ * A function's internal code compiled to JavaScript. Called by the interpreter with the current
+ * frame and a code index; runs from there and returns the code index of the first instruction it
+ * leaves to the interpreter (calls, returns, fuel suspension, anything it does not compile).
+ * Returns `pc` unchanged when `pc` is not one of its entry points.
+ */
+export type JitFn = (ex: unknown, inst: unknown, fp: number, pc: number) => number;

@@ -4,6 +4,7 @@
 import type { FuncType, ModuleAst } from '../types.ts';
 import type { WasmFuncInst } from '../runtime/store.ts';
 import type { CompiledFunc } from './code.ts';
+import { DEFAULT_FUEL_COSTS } from './fuel.ts';
 import { funcTypesOf, translateFunction } from './translate.ts';
 
 const funcTypesCache = new WeakMap<ModuleAst, FuncType[]>();
@@ -25,7 +26,7 @@ export function compiledOf(f: WasmFuncInst): CompiledFunc {
   const def = f.index - (inst.funcs.length - inst.ast.funcs.length);
   let c = inst.codeCache[def] as CompiledFunc | undefined;
   if (c === undefined) {
-    c = translateFunction(inst.ast, funcTypes(inst.ast), def);
+    c = translateFunction(inst.ast, funcTypes(inst.ast), def, inst.metering ? DEFAULT_FUEL_COSTS : undefined);
     inst.codeCache[def] = c;
   }
   f.code = c;

@@ -1,16 +1,26 @@
-// An executor: the value stack and frame stack one call runs on, plus the entry point that turns
-// a call into a `CallResult` (done, trap or exhausted) with a Wasm backtrace.
+// An executor: the value stack and frame stack one call runs on, its saved position while
+// suspended, and the entry points that turn a call into a `CallResult` (done, trap, exhausted,
+// or suspended with a resumable handle) with a Wasm backtrace.
 
-import type { CallResult } from '../api.ts';
+import type { CallResult, Pending, SuspendReason, SuspendedCall } from '../api.ts';
 import { EngineBug, ExhaustionError, Trap, type Frame } from '../errors.ts';
 import type { Limits } from '../runtime/limits.ts';
-import type { FuncInst, StoreData, WasmFuncInst } from '../runtime/store.ts';
+import type { FuncInst, HostFuncInst, StoreData, WasmFuncInst } from '../runtime/store.ts';
 import type { CompiledFunc } from './code.ts';
-import { callHostDirect } from './host-call.ts';
-import { run } from './interp.ts';
+import { compiledOf } from './compile-cache.ts';
+import { callHostDirect, writeHostResults } from './host-call.ts';
+import { enterFrame, run, RUN_DONE, RUN_OUT_OF_FUEL } from './interp.ts';
 import { readValue, writeValue } from './values.ts';
 
 const INITIAL_WORDS = 1 << 14;
+
+/** A host call that asked to wait: where its results go when it completes. */
+export interface PendingHostCall {
+  readonly callee: HostFuncInst;
+  /** Word index of the callee's arguments (and of its results). */
+  readonly fp: number;
+  readonly wait: Pending;
+}
 
 export class Executor {
   S: Int32Array;
@@ -23,6 +33,14 @@ export class Executor {
   depth = 0;
   maxDepth: number;
   maxWords: number;
+  /** Saved position: the running function (undefined once the call finished), code index, frame pointer. */
+  cur: WasmFuncInst | undefined;
+  pc = 0;
+  fp = 0;
+  /** Fuel left for the current call; `fuelGiven` is all it was given, so used = given - left. */
+  fuel = 0;
+  fuelGiven = 0;
+  pending: PendingHostCall | undefined;
   trapFunc: WasmFuncInst | undefined;
   trapPc = 0;
   store: StoreData | undefined;
@@ -34,6 +52,14 @@ export class Executor {
     this.S = new Int32Array(buf);
     this.F32 = new Float32Array(buf);
     this.F64 = new Float64Array(buf);
+  }
+
+  /** Records where execution stopped (or will continue). */
+  save(f: WasmFuncInst, pc: number, fp: number, depth: number): void {
+    this.cur = f;
+    this.pc = pc;
+    this.fp = fp;
+    this.depth = depth;
   }
 
   /**
@@ -56,10 +82,10 @@ export class Executor {
   }
 
   /** The Wasm frames at the point of the last trap, innermost first. */
-  backtrace(baseDepth: number): Frame[] {
+  backtrace(): Frame[] {
     const frames: Frame[] = [];
     if (this.trapFunc !== undefined) frames.push(frameOf(this.trapFunc, this.trapPc));
-    for (let d = this.depth - 1; d >= baseDepth; d--) {
+    for (let d = this.depth - 1; d >= 0; d--) {
       const f = this.fFunc[d];
       if (f !== undefined) frames.push(frameOf(f, this.fPc[d]! - 1));
     }
@@ -93,15 +119,111 @@ function acquire(limits: Limits): Executor {
 
 function release(ex: Executor): void {
   ex.depth = 0;
+  ex.cur = undefined;
+  ex.pending = undefined;
   ex.trapFunc = undefined;
   ex.store = undefined;
   ex.fFunc.length = 0;
-  if (pool.length < 4) pool.push(ex);
+  if (pool.length < 4 && ex.S.length <= 1 << 20) pool.push(ex);
+}
+
+/** Turns results at word 0 into API values. */
+type Finish<T> = (ex: Executor) => T;
+
+/** A suspended call: the executor stays reserved for it until it finishes. */
+class Suspension<T> implements SuspendedCall<T> {
+  private used = false;
+  constructor(
+    private readonly ex: Executor,
+    readonly reason: SuspendReason,
+    private readonly finish: Finish<T>,
+  ) {}
+
+  get pending(): Pending | undefined {
+    return this.ex.pending?.wait;
+  }
+
+  fuelLeft(): number {
+    return this.ex.fuel;
+  }
+
+  addFuel(units: number): void {
+    if (!(units >= 0)) throw new RangeError(`Cannot add ${units} units of fuel`);
+    this.ex.fuel += units;
+    this.ex.fuelGiven += units;
+  }
+
+  resume(hostResult?: unknown): CallResult<T> {
+    if (this.used) throw new Error('Cannot resume a call twice from the same suspension');
+    this.used = true;
+    const ex = this.ex;
+    if (this.reason === 'wait') {
+      const p = ex.pending!;
+      ex.pending = undefined;
+      try {
+        writeHostResults(ex, p.callee, p.fp, hostResult);
+      } catch (e) {
+        return settle(ex, e, this.finish);
+      }
+      if (ex.cur === undefined) return done(ex, this.finish); // the host function was the callee itself
+    }
+    return drive(ex, this.finish);
+  }
+}
+
+function fuelUsed(ex: Executor): number {
+  return ex.fuelGiven - ex.fuel;
+}
+
+function done<T>(ex: Executor, finish: Finish<T>): CallResult<T> {
+  try {
+    const value = finish(ex);
+    return { kind: 'done', value, fuelUsed: fuelUsed(ex) };
+  } finally {
+    release(ex);
+  }
+}
+
+/** Turns what a run threw into a result (and frees the executor). */
+function settle<T>(ex: Executor, e: unknown, _finish: Finish<T>): CallResult<T> {
+  const used = fuelUsed(ex);
+  try {
+    if (e instanceof Trap) {
+      if (e.backtrace.length === 0) e.backtrace = ex.backtrace();
+      return { kind: 'trap', trap: e, fuelUsed: used };
+    }
+    if (e instanceof ExhaustionError) {
+      e.backtrace = ex.backtrace();
+      return { kind: 'exhausted', error: e, fuelUsed: used };
+    }
+    if (e instanceof RangeError) {
+      // The JavaScript stack ran out (a host function recursing through re-entrant calls).
+      const x = new ExhaustionError('call-depth', `JavaScript stack exhausted: ${e.message}`);
+      x.backtrace = ex.backtrace();
+      return { kind: 'exhausted', error: x, fuelUsed: used };
+    }
+    throw e instanceof EngineBug || e instanceof TypeError ? e : new EngineBug(`Unexpected error in the engine: ${String(e)}`, { cause: e });
+  } finally {
+    release(ex);
+  }
+}
+
+/** Runs the executor from its saved position to the next stop. */
+function drive<T>(ex: Executor, finish: Finish<T>): CallResult<T> {
+  let status: number;
+  try {
+    status = run(ex);
+  } catch (e) {
+    return settle(ex, e, finish);
+  }
+  if (status === RUN_DONE) return done(ex, finish);
+  const reason: SuspendReason = status === RUN_OUT_OF_FUEL ? 'fuel' : 'wait';
+  return { kind: 'suspended', reason, call: new Suspension(ex, reason, finish), fuelUsed: fuelUsed(ex) };
 }
 
 /**
- * Calls a function with API values and returns how the call ended. Re-entrant: a host function
- * may call back into WebAssembly (it runs on another executor).
+ * Calls a function and returns how the call ended (or that it is suspended). Re-entrant: a host
+ * function may call back into WebAssembly (it runs on another executor).
  * @throws TypeError when an argument does not fit its parameter type
  */
 export function invoke(store: StoreData, f: FuncInst, args: readonly unknown[], raw: boolean, limits: Limits): CallResult<unknown[]> {
@@ -111,32 +233,59 @@ export function invoke(store: StoreData, f: FuncInst, args: readonly unknown[], 
   }
   const ex = acquire(limits);
   ex.store = store;
+  ex.fuel = limits.fuelPerCall;
+  ex.fuelGiven = limits.fuelPerCall;
+  const finish: Finish<unknown[]> = (e) => {
+    const out: unknown[] = [];
+    for (let i = 0; i < results.length; i++) out.push(readValue(e.S, i * 2, results[i]!, raw, store, store.funcRefFactory));
+    return out;
+  };
   try {
     ex.ensure(Math.max(params.length, results.length) * 2 + 2);
     for (let i = 0; i < params.length; i++) writeValue(ex.S, i * 2, params[i]!, args[i], raw, store);
-    if (f.kind === 'host') callHostDirect(ex, f, 0);
-    else run(ex, f as WasmFuncInst, 0);
-    const out: unknown[] = [];
-    for (let i = 0; i < results.length; i++) out.push(readValue(ex.S, i * 2, results[i]!, raw, store, store.funcRefFactory));
-    return { kind: 'done', value: out };
   } catch (e) {
-    if (e instanceof Trap) {
-      if (e.backtrace.length === 0) e.backtrace = ex.backtrace(0);
-      return { kind: 'trap', trap: e };
-    }
-    if (e instanceof ExhaustionError) {
-      e.backtrace = ex.backtrace(0);
-      return { kind: 'exhausted', error: e };
-    }
-    if (e instanceof TypeError || e instanceof EngineBug) throw e;
-    if (e instanceof RangeError) {
-      // The JavaScript stack ran out (a host function recursing through re-entrant calls).
-      const x = new ExhaustionError('call-depth', `JavaScript stack exhausted: ${e.message}`);
-      x.backtrace = ex.backtrace(0);
-      return { kind: 'exhausted', error: x };
-    }
-    throw e;
-  } finally {
     release(ex);
+    throw e;
+  }
+  if (f.kind === 'host') {
+    ex.cur = undefined;
+    try {
+      if (callHostDirect(ex, f, 0)) {
+        return { kind: 'suspended', reason: 'wait', call: new Suspension(ex, 'wait', finish), fuelUsed: 0 };
+      }
+    } catch (e) {
+      return settle(ex, e, finish);
+    }
+    return done(ex, finish);
+  }
+  try {
+    const cf = compiledOf(f as WasmFuncInst);
+    ex.ensure(cf.frameWords);
+    enterFrame(ex.S, 0, cf);
+  } catch (e) {
+    return settle(ex, e, finish);
+  }
+  ex.save(f as WasmFuncInst, 0, 0, 0);
+  return drive(ex, finish);
+}
+
+/** Maps the value of a finished call, keeping suspensions chained (instantiation uses it for the start function). */
+export function mapResult<A, B>(r: CallResult<A>, f: (a: A) => B): CallResult<B> {
+  switch (r.kind) {
+    case 'done':
+      return { kind: 'done', value: f(r.value), fuelUsed: r.fuelUsed };
+    case 'suspended': {
+      const call = r.call;
+      const mapped: SuspendedCall<B> = {
+        reason: call.reason,
+        get pending() { return call.pending; },
+        fuelLeft: () => call.fuelLeft(),
+        addFuel: (n) => call.addFuel(n),
+        resume: (v) => mapResult(call.resume(v), f),
+      };
+      return { kind: 'suspended', reason: r.reason, call: mapped, fuelUsed: r.fuelUsed };
+    }
+    default:
+      return r;
   }
 }

@@ -13,6 +13,7 @@ import type { FuncInst, WasmFuncInst } from '../runtime/store.ts';
 import type { CompiledFunc } from './code.ts';
 import { callHost } from './host-call.ts';
 import { compiledOf } from './compile-cache.ts';
+import { DEFAULT_FUEL_COSTS } from './fuel.ts';
 import type { Executor } from './executor.ts';
 import {
   f32ConvertI64S, f32ConvertI64U, f64ConvertI64S, f64ConvertI64U, fMax, fMin, fNearest,
@@ -25,9 +26,22 @@ import {
 } from './_i64.ts';
 
 const NO_MEMORY = new DataView(new ArrayBuffer(0));
+const BYTES = DEFAULT_FUEL_COSTS.bytesPerUnit;
+const ELEMENTS = DEFAULT_FUEL_COSTS.elementsPerUnit;
+
+/**
+ * Charges a bulk operation over n bytes or elements (one unit per `per`); false, charging
+ * nothing, when the fuel left does not cover it (the operation then suspends before running).
+ */
+function chargeBulk(ex: Executor, n: number, per: number): boolean {
+  const cost = Math.ceil(n / per);
+  if (ex.fuel < cost) return false;
+  ex.fuel -= cost;
+  return true;
+}
 
 /** Zeroes a new frame's locals and fills in its constant pool. */
-function enterFrame(S: Int32Array, fp: number, cf: CompiledFunc): void {
+export function enterFrame(S: Int32Array, fp: number, cf: CompiledFunc): void {
   const end = fp + cf.localWords;
   for (let i = fp + cf.paramWords; i < end; i++) S[i] = 0;
   const k = cf.consts;
@@ -39,33 +53,40 @@ function memOf(inst: ModuleInstance): DataView {
   return m === undefined ? NO_MEMORY : m.dv;
 }
 
+/** How `run` stopped: the outermost function returned, or the call is suspended. */
+export const RUN_DONE = 0;
+export const RUN_OUT_OF_FUEL = 1;
+export const RUN_WAITING = 2;
+
 /**
- * Runs `entry`, whose arguments are already in the frame at word `fp0`, until it returns; its
- * results are then at `fp0`. On a trap or exhaustion, records where it happened in `ex` and throws.
+ * Runs from the executor's saved state (`ex.cur`, `ex.pc`, `ex.fp`, `ex.depth`; the frame is
+ * already entered) until the outermost function returns (its results are then at word 0) or the
+ * call suspends (out of fuel at a block start or a bulk operation, or a host function asked to
+ * wait); the state is then saved in `ex`, so a later `run(ex)` continues at the exact instruction.
+ * On a trap or exhaustion, records where it happened in `ex` and throws.
  * @throws Trap, ExhaustionError
  */
-export function run(ex: Executor, entry: WasmFuncInst, fp0: number): void {
-  let fi: WasmFuncInst = entry;
+export function run(ex: Executor): number {
+  let fi: WasmFuncInst = ex.cur!;
   let cf: CompiledFunc = compiledOf(fi);
   let code = cf.code;
-  let pc = 0;
-  let fp = fp0;
+  let jit = cf.jit;
+  let pc = ex.pc;
+  let fp = ex.fp;
   let depth = ex.depth;
-  const baseDepth = depth;
   let inst = fi.instance;
   let dv = memOf(inst);
   let globals = inst.globals;
   let funcs = inst.funcs;
   let S = ex.S, F32 = ex.F32, F64 = ex.F64;
 
-  if (fp + cf.frameWords > S.length) {
-    ex.ensure(fp + cf.frameWords);
-    S = ex.S; F32 = ex.F32; F64 = ex.F64;
-  }
-  enterFrame(S, fp, cf);
-
   try {
     for (;;) {
+      if (jit !== undefined) {
+        pc = jit(ex, inst, fp, pc);
+        S = ex.S; F32 = ex.F32; F64 = ex.F64;
+        dv = memOf(inst);
+      }
       switch (code[pc]) {
       case 0x45: { // i32.eqz
         const x = S[fp + code[pc + 2]];
@@ -941,9 +962,10 @@ export function run(ex: Executor, entry: WasmFuncInst, fp0: number): void {
         break;
       }
       case 0x08 /* Return */: {
-        if (depth === baseDepth) {
-          ex.depth = depth;
-          return;
+        if (depth === 0) {
+          ex.depth = 0;
+          ex.cur = undefined;
+          return RUN_DONE;
         }
         depth--;
         const caller = ex.fFunc[depth]!;
@@ -953,11 +975,21 @@ export function run(ex: Executor, entry: WasmFuncInst, fp0: number): void {
         fi = caller;
         cf = caller.code as CompiledFunc;
         code = cf.code;
+        jit = cf.jit;
         if (caller.instance !== inst) {
           inst = caller.instance; globals = inst.globals; funcs = inst.funcs;
         }
         dv = memOf(inst); // a callee may have grown a shared memory
         break;
+      }
+      case 0x1e /* Fuel */: {
+        const k = code[pc + 1];
+        if (ex.fuel < k) {
+          ex.save(fi, pc, fp, depth);
+          return RUN_OUT_OF_FUEL;
+        }
+        ex.fuel -= k;
+        pc += 2; break;
       }
       case 0x09 /* Call */:
       case 0x0a /* CallIndirect */: {
@@ -980,8 +1012,8 @@ export function run(ex: Executor, entry: WasmFuncInst, fp0: number): void {
           next = pc + 5;
         }
         if (callee.kind === 'host') {
-          ex.depth = depth;
-          callHost(ex, callee, nfp);
+          ex.save(fi, next, fp, depth);
+          if (callHost(ex, callee, nfp)) return RUN_WAITING;
           S = ex.S; F32 = ex.F32; F64 = ex.F64;
           dv = memOf(inst);
           pc = next;
@@ -997,6 +1029,7 @@ export function run(ex: Executor, entry: WasmFuncInst, fp0: number): void {
         fi = callee;
         cf = compiledOf(callee);
         code = cf.code;
+        jit = cf.jit;
         fp = nfp;
         pc = 0;
         if (fp + cf.frameWords > S.length) {
@@ -1053,6 +1086,7 @@ export function run(ex: Executor, entry: WasmFuncInst, fp0: number): void {
       case 0x13 /* MemoryInit */: {
         const seg = inst.datas[code[pc + 1]]!;
         const dst = S[fp + code[pc + 2]]! >>> 0, src = S[fp + code[pc + 3]]! >>> 0, n = S[fp + code[pc + 4]]! >>> 0;
+        if (!chargeBulk(ex, n, BYTES)) { ex.save(fi, pc, fp, depth); return RUN_OUT_OF_FUEL; }
         if (!inst.mems[0]!.init(dst, seg, src, n)) throw new Trap('memory-out-of-bounds');
         pc += 5; break;
       }
@@ -1061,17 +1095,20 @@ export function run(ex: Executor, entry: WasmFuncInst, fp0: number): void {
         pc += 2; break;
       case 0x15 /* MemoryCopy */: {
         const dst = S[fp + code[pc + 1]]! >>> 0, src = S[fp + code[pc + 2]]! >>> 0, n = S[fp + code[pc + 3]]! >>> 0;
+        if (!chargeBulk(ex, n, BYTES)) { ex.save(fi, pc, fp, depth); return RUN_OUT_OF_FUEL; }
         if (!inst.mems[0]!.copy(dst, src, n)) throw new Trap('memory-out-of-bounds');
         pc += 4; break;
       }
       case 0x16 /* MemoryFill */: {
         const dst = S[fp + code[pc + 1]]! >>> 0, v = S[fp + code[pc + 2]]!, n = S[fp + code[pc + 3]]! >>> 0;
+        if (!chargeBulk(ex, n, BYTES)) { ex.save(fi, pc, fp, depth); return RUN_OUT_OF_FUEL; }
         if (!inst.mems[0]!.fill(dst, v, n)) throw new Trap('memory-out-of-bounds');
         pc += 4; break;
       }
       case 0x17 /* TableInit */: {
         const t = inst.tables[code[pc + 1]]!, seg = inst.elems[code[pc + 2]]!;
         const dst = S[fp + code[pc + 3]]! >>> 0, src = S[fp + code[pc + 4]]! >>> 0, n = S[fp + code[pc + 5]]! >>> 0;
+        if (!chargeBulk(ex, n, ELEMENTS)) { ex.save(fi, pc, fp, depth); return RUN_OUT_OF_FUEL; }
         if (!t.init(dst, seg, src, n)) throw new Trap('table-out-of-bounds');
         pc += 6; break;
       }
@@ -1081,12 +1118,14 @@ export function run(ex: Executor, entry: WasmFuncInst, fp0: number): void {
       case 0x19 /* TableCopy */: {
         const t = inst.tables[code[pc + 1]]!, s = inst.tables[code[pc + 2]]!;
         const dst = S[fp + code[pc + 3]]! >>> 0, src = S[fp + code[pc + 4]]! >>> 0, n = S[fp + code[pc + 5]]! >>> 0;
+        if (!chargeBulk(ex, n, ELEMENTS)) { ex.save(fi, pc, fp, depth); return RUN_OUT_OF_FUEL; }
         if (!t.copy(dst, s, src, n)) throw new Trap('table-out-of-bounds');
         pc += 6; break;
       }
       case 0x1a /* TableGrow */: {
-        const t = inst.tables[code[pc + 2]]!;
-        S[fp + code[pc + 1]] = t.grow(S[fp + code[pc + 4]]! >>> 0, S[fp + code[pc + 3]]!);
+        const t = inst.tables[code[pc + 2]]!, n = S[fp + code[pc + 4]]! >>> 0;
+        if (!chargeBulk(ex, n, ELEMENTS)) { ex.save(fi, pc, fp, depth); return RUN_OUT_OF_FUEL; }
+        S[fp + code[pc + 1]] = t.grow(n, S[fp + code[pc + 3]]!);
         pc += 5; break;
       }
       case 0x1b /* TableSize */:
@@ -1095,6 +1134,7 @@ export function run(ex: Executor, entry: WasmFuncInst, fp0: number): void {
       case 0x1c /* TableFill */: {
         const t = inst.tables[code[pc + 1]]!;
         const i = S[fp + code[pc + 2]]! >>> 0, v = S[fp + code[pc + 3]]!, n = S[fp + code[pc + 4]]! >>> 0;
+        if (!chargeBulk(ex, n, ELEMENTS)) { ex.save(fi, pc, fp, depth); return RUN_OUT_OF_FUEL; }
         if (!t.fill(i, v, n)) throw new Trap('table-out-of-bounds');
         pc += 5; break;
       }
@@ -1106,6 +1146,7 @@ export function run(ex: Executor, entry: WasmFuncInst, fp0: number): void {
     ex.depth = depth;
     ex.trapFunc = fi;
     ex.trapPc = pc;
+    ex.cur = undefined;
     if (e instanceof RangeError && /DataView/.test(e.message)) throw new Trap('memory-out-of-bounds');
     throw e;
   }

@@ -6,6 +6,7 @@ import { EngineBug } from '../errors.ts';
 import { Op, infoOf } from '../opcodes.ts';
 import type { FuncType, Instr, ModuleAst } from '../types.ts';
 import { IOp, SAT_BASE, type CompiledFunc } from './code.ts';
+import { DEFAULT_FUEL_COSTS, type FuelCosts } from './fuel.ts';
 
 /** At most this many distinct constants get frame slots; the rest are materialised by Const64. */
 const MAX_CONST_SLOTS = 256;
@@ -77,6 +78,8 @@ class Translator {
     private readonly type: FuncType,
     private readonly nlocals: number,
     body: readonly Instr[],
+    /** Fuel costs when metering, undefined when not. */
+    private readonly costs: FuelCosts | undefined,
   ) {
     // Constants get frame slots filled at entry, so instructions read them in place (as wasm3 does).
     for (const ins of body) {
@@ -144,9 +147,31 @@ class Translator {
     for (let i = h; i < this.vals.length; i++) this.materialize(i);
   }
 
-  /** A label is bound here: the previous instruction is no longer the only way in. */
-  private bind(): void {
+  /**
+   * A label is bound here: the previous instruction is no longer the only way in, and a new
+   * basic block starts (with its fuel charge when metering). Returns the label's code index.
+   */
+  private bind(): number {
     this.lastDst = -1;
+    const at = this.code.length;
+    this.startFuelBlock();
+    return at;
+  }
+
+  /** Code index of the current block's Fuel operand (-1 when not metering). */
+  private fuelAt = -1;
+  private blockCost = 0;
+
+  private startFuelBlock(): void {
+    if (this.costs === undefined) return;
+    this.closeFuelBlock();
+    this.emit(IOp.Fuel, 0);
+    this.fuelAt = this.code.length - 1;
+  }
+
+  private closeFuelBlock(): void {
+    if (this.fuelAt >= 0) this.code[this.fuelAt] = this.blockCost;
+    this.blockCost = 0;
   }
 
   /** Copies the top n values to the slots of heights base..base+n-1 (sources at or above targets). */
@@ -229,6 +254,8 @@ class Translator {
   translate(body: readonly Instr[]): CompiledFunc {
     const nres = this.type.results.length;
     this.ctls.push({ kind: 'func', base: 0, params: 0, results: nres, start: 0, fixups: [], elseFixup: -1, dead: false });
+    this.startFuelBlock();
+    const perClass = this.costs?.perClass;
     for (const ins of body) {
       this.pos = ins.pos;
       const top = this.ctls[this.ctls.length - 1];
@@ -237,9 +264,11 @@ class Translator {
         this.skipDead(ins);
         continue;
       }
+      if (perClass !== undefined) this.blockCost += perClass[infoOf(ins.op).fuel];
       this.step(ins);
     }
     if (this.ctls.length !== 0) throw new EngineBug('function body did not end');
+    this.closeFuelBlock();
     return {
       compiled: true,
       code: Int32Array.from(this.code),
@@ -249,6 +278,8 @@ class Translator {
       consts: Int32Array.from(this.constWords),
       frameWords: (this.stackBase + this.maxHeight + 1) << 1,
       resultCount: nres,
+      jit: undefined,
+      calls: 0,
     };
   }
 
@@ -297,7 +328,7 @@ class Translator {
       this.code[c.elseFixup] = this.code.length;
     }
     for (const f of c.fixups) this.code[f] = this.code.length;
-    this.bind();
+    if (c.fixups.length > 0 || c.elseFixup >= 0) this.bind(); // else control just falls through
     this.ctls.pop();
     this.vals.length = c.base;
     for (let i = 0; i < c.results; i++) this.push();
@@ -316,8 +347,8 @@ class Translator {
         const { params, results } = blockArity(this.m, ins.a);
         this.materializeFrom(0);
         const base = this.vals.length - params;
-        if (op === Op.Loop) this.bind();
-        this.ctls.push({ kind: op === Op.Loop ? 'loop' : 'block', base, params, results, start: this.code.length, fixups: [], elseFixup: -1, dead: false });
+        const start = op === Op.Loop ? this.bind() : this.code.length;
+        this.ctls.push({ kind: op === Op.Loop ? 'loop' : 'block', base, params, results, start, fixups: [], elseFixup: -1, dead: false });
         return;
       }
       case Op.If: {
@@ -601,11 +632,14 @@ class Translator {
   }
 }
 
-/** Translates defined function `defIndex` of a validated module. */
-export function translateFunction(m: ModuleAst, funcTypes: readonly FuncType[], defIndex: number): CompiledFunc {
+/**
+ * Translates defined function `defIndex` of a validated module; with `costs`, every basic block
+ * starts with a Fuel instruction charging the block's summed cost.
+ */
+export function translateFunction(m: ModuleAst, funcTypes: readonly FuncType[], defIndex: number, costs: FuelCosts | undefined = DEFAULT_FUEL_COSTS): CompiledFunc {
   const importCount = funcTypes.length - m.funcs.length;
   const type = funcTypes[importCount + defIndex]!;
   const body = m.codes[defIndex]!;
-  const t = new Translator(m, funcTypes, type, type.params.length + body.localCount, body.code);
+  const t = new Translator(m, funcTypes, type, type.params.length + body.localCount, body.code, costs);
   return t.translate(body.code);
 }

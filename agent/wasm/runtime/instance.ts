@@ -23,6 +23,8 @@ export interface ModuleInstance {
   readonly elems: Int32Array[];
   /** Data segments' bytes; a dropped segment is empty. */
   readonly datas: Uint8Array[];
-  /** Translated code per defined function, filled lazily; shared by every instance of one Module. */
+  /** Whether this instance's code charges fuel (devices always meter; benchmarks compare). */
+  readonly metering: boolean;
+  /** Translated code per defined function, filled lazily; shared by every instance of one Module with the same metering. */
   readonly codeCache: (CompiledCode | undefined)[];
 }
