@@ -2,7 +2,7 @@
 // runs the start function (the spec's instantiation), and hands out its exports.
 
 import type { CallResult, HostFunc } from './api.ts';
-import { LinkError, Trap } from './errors.ts';
+import { ExhaustionError, LinkError, Trap } from './errors.ts';
 import { invoke, mapResult } from './exec/executor.ts';
 import { Func, Global, Memory, Store, Table } from './extern.ts';
 import type { Module } from './module.ts';
@@ -38,6 +38,10 @@ function boundsMatch(actual: SizeBounds, wanted: SizeBounds): boolean {
 
 function isHostFunc(v: unknown): v is HostFunc {
   return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'host';
+}
+
+function exhausted(kind: 'memory' | 'table', message: string): InstantiateResult {
+  return { kind: 'exhausted', error: new ExhaustionError(kind, message), fuelUsed: 0 };
 }
 
 function incompatible(imp: Import, detail: string): LinkError {
@@ -112,6 +116,17 @@ export class Instance {
       metering: options.metering ?? true,
       codeCache: (options.metering ?? true ? module.codeCache.metered : module.codeCache.unmetered) as (CompiledCode | undefined)[],
     };
+    // The instance's own limits apply to what it creates (imports were sized by their creator).
+    for (const t of ast.tables) {
+      if (t.bounds.min > limits.maxTableElements) {
+        return exhausted('table', `Cannot instantiate: table minimum ${t.bounds.min} elements exceeds the limit of ${limits.maxTableElements}`);
+      }
+    }
+    for (const m of ast.mems) {
+      if (m.bounds.min > limits.maxMemoryPages) {
+        return exhausted('memory', `Cannot instantiate: memory minimum ${m.bounds.min} pages exceeds the limit of ${limits.maxMemoryPages}`);
+      }
+    }
     const importedFuncs = funcs.length;
     ast.funcs.forEach((ti, i) => funcs.push(store.data.addWasmFunc(ast.types[ti]!, rt, importedFuncs + i)));
     for (const t of ast.tables) tables.push(new TableInst(t, limits.maxTableElements));
