@@ -52,6 +52,12 @@ export interface SuspendedCall<T> {
    * @throws Error when the call is not suspended any more (each suspension resumes once)
    */
   resume(hostResult?: unknown): CallResult<T>;
+  /**
+   * The durable state of the call and its instance (memory, tables, globals, stack, frames,
+   * pending host call) as bytes, restorable in another process with `Instance.restore`.
+   * @throws SnapshotError when the state cannot be captured (see the error's message)
+   */
+  snapshot(): Uint8Array;
 }
 
 /** A host function's implementation: receives the arguments, returns the results (an array when multi-value). */

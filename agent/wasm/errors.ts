@@ -121,3 +121,16 @@ export class ExhaustionError extends Error {
 export class EngineBug extends Error {
   override readonly name = 'EngineBug';
 }
+
+export type SnapshotErrorCode = 'corrupt' | 'wrong-module' | 'incompatible' | 'unsupported';
+
+/** A snapshot that cannot be taken or restored: corrupt bytes, another module, or state it cannot hold. */
+export class SnapshotError extends Error {
+  override readonly name = 'SnapshotError';
+  constructor(
+    readonly code: SnapshotErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

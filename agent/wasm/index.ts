@@ -7,3 +7,12 @@ export type { Value, RawValue, CallResult, HostFunc, HostFn, FuncRef } from './a
 export { Module } from './module.ts';
 export { Store, Instance, Func, Memory, Table, Global } from './instance.ts';
 export type { Imports, Extern, InstantiateResult } from './instance.ts';
+export { SnapshotError } from "./errors.ts";
+export type { SnapshotErrorCode } from "./errors.ts";
+export { Pending } from "./api.ts";
+export type { SuspendedCall, SuspendReason } from "./api.ts";
+export type { Limits } from "./runtime/limits.ts";
+export { DEFAULT_LIMITS, UNLIMITED_FUEL } from "./runtime/limits.ts";
+export type { InstantiateOptions } from "./instance.ts";
+export { DEFAULT_FUEL_COSTS } from "./exec/fuel.ts";
+export type { FuelCosts } from "./exec/fuel.ts";

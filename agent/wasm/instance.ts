@@ -2,8 +2,9 @@
 // runs the start function (the spec's instantiation), and hands out its exports.
 
 import type { CallResult, HostFunc } from './api.ts';
-import { ExhaustionError, LinkError, Trap } from './errors.ts';
-import { invoke, mapResult } from './exec/executor.ts';
+import { ExhaustionError, LinkError, SnapshotError, Trap } from './errors.ts';
+import { invoke, mapResult, suspendedFrom } from './exec/executor.ts';
+import { decodeSnapshot, reinstate } from './exec/snapshot-state.ts';
 import { Func, Global, Memory, Store, Table } from './extern.ts';
 import type { Module } from './module.ts';
 import { evalConst } from './runtime/const-eval.ts';
@@ -62,6 +63,32 @@ export class Instance {
    * @throws LinkError when an import is missing or does not match
    */
   static instantiate(store: Store, module: Module, imports: Imports = {}, options: InstantiateOptions = {}): InstantiateResult {
+    const built = Instance.build(store, module, imports, options);
+    if (!(built instanceof Instance)) return built;
+    return built.initialize();
+  }
+
+  /**
+   * Rebuilds an instance from a snapshot (see `SuspendedCall.snapshot`) and returns it with the
+   * suspended call, ready to resume where it stopped. Use a fresh store and the same imports
+   * and options as the original. A pending host call is issued again to its host function.
+   * Nothing is returned unless everything was restored.
+   * @throws SnapshotError for corrupt bytes, another module, or state that does not fit
+   * @throws LinkError when an import is missing or does not match
+   */
+  static restore(store: Store, module: Module, snapshot: Uint8Array, imports: Imports = {}, options: InstantiateOptions = {}): { instance: Instance; call: CallResult<unknown[]> } {
+    const data = decodeSnapshot(snapshot);
+    if (data.module !== module.digest) {
+      throw new SnapshotError('wrong-module', `Snapshot is of module ${data.module.slice(0, 16)}…, not ${module.digest.slice(0, 16)}…`);
+    }
+    const built = Instance.build(store, module, imports, { ...options, metering: data.metering });
+    if (!(built instanceof Instance)) throw new SnapshotError('incompatible', `Cannot rebuild the instance: ${built.kind === 'exhausted' ? built.error.message : built.kind}`);
+    const ex = reinstate(data, built.rt, built.rt.limits);
+    return { instance: built, call: suspendedFrom(ex, data) };
+  }
+
+  /** Links imports and creates the module's entities, without initialising segments or starting. */
+  private static build(store: Store, module: Module, imports: Imports, options: InstantiateOptions): Instance | InstantiateResult {
     const ast = module.ast;
     const limits = resolveLimits(options.limits);
     const funcs: FuncInst[] = [];
@@ -110,7 +137,7 @@ export class Instance {
     }
 
     const rt: ModuleInstance = {
-      store: store.data, ast, limits, funcs, tables, mems, globals,
+      store: store.data, ast, moduleDigest: module.digest, limits, funcs, tables, mems, globals,
       typeIds: Int32Array.from(ast.types, typeIdOf),
       elems: [], datas: [],
       metering: options.metering ?? true,
@@ -156,8 +183,16 @@ export class Instance {
         case 'global': exports.set(e.name, new Global(store, globals[e.index]!)); break;
       }
     }
-    const instance = new Instance(module, rt, exports);
+    return new Instance(module, rt, exports);
+  }
 
+  /** Initialises segments and runs the start function (the end of instantiation). */
+  private initialize(): InstantiateResult {
+    const { ast, tables, mems, globals, funcs, limits } = this.rt;
+    const rt = this.rt;
+    const store = rt.store;
+    const instance = this;
+    const word = new Int32Array(2);
     // Segment initialisation, in order; a failure traps, keeping the writes made before it.
     const empty32 = new Int32Array(0);
     for (let i = 0; i < ast.elems.length; i++) {
@@ -184,7 +219,7 @@ export class Instance {
 
     if (ast.start !== undefined) {
       // The start function is metered like any call and may suspend; resuming it finishes instantiation.
-      return mapResult(invoke(store.data, funcs[ast.start]!, [], true, limits), () => instance);
+      return mapResult(invoke(store, funcs[ast.start]!, [], true, limits), () => instance);
     }
     return { kind: 'done', value: instance, fuelUsed: 0 };
   }

@@ -1,5 +1,6 @@
 // `Module`: a decoded and validated WebAssembly binary, ready to instantiate any number of times.
 
+import { createHash } from 'node:crypto';
 import { decodeModule } from './binary/index.ts';
 import { DecodeError, ValidationError } from './errors.ts';
 import type { ExternKind, ImportDesc, ModuleAst } from './types.ts';
@@ -9,7 +10,11 @@ export class Module {
   /** Translated code per defined function (metered and unmetered), filled lazily on first call, shared by all instances. */
   readonly codeCache: { readonly metered: unknown[]; readonly unmetered: unknown[] };
 
-  private constructor(readonly ast: ModuleAst) {
+  private constructor(
+    readonly ast: ModuleAst,
+    /** SHA-256 of the binary, hex: names the module in snapshots and reports. */
+    readonly digest: string,
+  ) {
     this.codeCache = { metered: new Array(ast.codes.length).fill(undefined), unmetered: new Array(ast.codes.length).fill(undefined) };
   }
 
@@ -20,7 +25,7 @@ export class Module {
   static compile(bytes: Uint8Array): Module {
     const ast = decodeModule(bytes);
     validateModule(ast);
-    return new Module(ast);
+    return new Module(ast, createHash('sha256').update(bytes).digest('hex'));
   }
 
   /** Decodes and validates without throwing for bad modules. */

@@ -14,7 +14,7 @@ const INTERNAL: Record<number, readonly [string, number]> = {
   [IOp.RefFunc]: ['ref.func', 2], [IOp.MemoryInit]: ['memory.init', 4], [IOp.DataDrop]: ['data.drop', 1],
   [IOp.MemoryCopy]: ['memory.copy', 3], [IOp.MemoryFill]: ['memory.fill', 3], [IOp.TableInit]: ['table.init', 5],
   [IOp.ElemDrop]: ['elem.drop', 1], [IOp.TableCopy]: ['table.copy', 5], [IOp.TableGrow]: ['table.grow', 4],
-  [IOp.TableSize]: ['table.size', 2], [IOp.TableFill]: ['table.fill', 4],
+  [IOp.TableSize]: ['table.size', 2], [IOp.TableFill]: ['table.fill', 4], [IOp.Fuel]: ['fuel', 1],
   [IOp.BrI32Eq]: ['br_i32_eq', 3], [IOp.BrI32Ne]: ['br_i32_ne', 3], [IOp.BrI32LtS]: ['br_i32_lt_s', 3],
   [IOp.BrI32LtU]: ['br_i32_lt_u', 3], [IOp.BrI32GtS]: ['br_i32_gt_s', 3], [IOp.BrI32GtU]: ['br_i32_gt_u', 3],
   [IOp.BrI32LeS]: ['br_i32_le_s', 3], [IOp.BrI32LeU]: ['br_i32_le_u', 3], [IOp.BrI32GeS]: ['br_i32_ge_s', 3],

@@ -10,6 +10,7 @@ import type { CompiledFunc } from './code.ts';
 import { compiledOf } from './compile-cache.ts';
 import { callHostDirect, writeHostResults } from './host-call.ts';
 import { enterFrame, run, RUN_DONE, RUN_OUT_OF_FUEL } from './interp.ts';
+import { captureState, encodeSnapshot, type StateData } from './snapshot-state.ts';
 import { readValue, writeValue } from './values.ts';
 
 const INITIAL_WORDS = 1 << 14;
@@ -137,7 +138,13 @@ class Suspension<T> implements SuspendedCall<T> {
     private readonly ex: Executor,
     readonly reason: SuspendReason,
     private readonly finish: Finish<T>,
+    private readonly raw: boolean,
   ) {}
+
+  snapshot(): Uint8Array {
+    if (this.used) throw new Error('Cannot snapshot a call that was resumed');
+    return encodeSnapshot(captureState(this.ex, this.reason, this.raw));
+  }
 
   get pending(): Pending | undefined {
     return this.ex.pending?.wait;
@@ -148,7 +155,9 @@ class Suspension<T> implements SuspendedCall<T> {
   }
 
   addFuel(units: number): void {
-    if (!(units >= 0)) throw new RangeError(`Cannot add ${units} units of fuel`);
+    if (!(units >= 0) || !Number.isSafeInteger(this.ex.fuelGiven + units)) {
+      throw new RangeError(`Cannot add ${units} units of fuel: the total must stay a safe integer`);
+    }
     this.ex.fuel += units;
     this.ex.fuelGiven += units;
   }
@@ -167,7 +176,7 @@ class Suspension<T> implements SuspendedCall<T> {
       }
       if (ex.cur === undefined) return done(ex, this.finish); // the host function was the callee itself
     }
-    return drive(ex, this.finish);
+    return drive(ex, this.finish, this.raw);
   }
 }
 
@@ -209,7 +218,7 @@ function settle<T>(ex: Executor, e: unknown, _finish: Finish<T>): CallResult<T> 
 }
 
 /** Runs the executor from its saved position to the next stop. */
-function drive<T>(ex: Executor, finish: Finish<T>): CallResult<T> {
+function drive<T>(ex: Executor, finish: Finish<T>, raw: boolean): CallResult<T> {
   let status: number;
   try {
     status = run(ex);
@@ -218,7 +227,7 @@ function drive<T>(ex: Executor, finish: Finish<T>): CallResult<T> {
   }
   if (status === RUN_DONE) return done(ex, finish);
   const reason: SuspendReason = status === RUN_OUT_OF_FUEL ? 'fuel' : 'wait';
-  return { kind: 'suspended', reason, call: new Suspension(ex, reason, finish), fuelUsed: fuelUsed(ex) };
+  return { kind: 'suspended', reason, call: new Suspension(ex, reason, finish, raw), fuelUsed: fuelUsed(ex) };
 }
 
 /**
@@ -251,7 +260,7 @@ export function invoke(store: StoreData, f: FuncInst, args: readonly unknown[], 
     ex.cur = undefined;
     try {
       if (callHostDirect(ex, f, 0)) {
-        return { kind: 'suspended', reason: 'wait', call: new Suspension(ex, 'wait', finish), fuelUsed: 0 };
+        return { kind: 'suspended', reason: 'wait', call: new Suspension(ex, 'wait', finish, raw), fuelUsed: 0 };
       }
     } catch (e) {
       return settle(ex, e, finish);
@@ -266,7 +275,31 @@ export function invoke(store: StoreData, f: FuncInst, args: readonly unknown[], 
     return settle(ex, e, finish);
   }
   ex.save(f as WasmFuncInst, 0, 0, 0);
-  return drive(ex, finish);
+  return drive(ex, finish, raw);
+}
+
+/**
+ * Turns an executor rebuilt from a snapshot into a suspended call. A pending host call is issued
+ * again (the host reopens whatever it needs); if the host answers at once, the call is ready and
+ * reported as suspended with reason "fuel" (resume it, adding fuel if none is left).
+ */
+export function suspendedFrom(ex: Executor, data: StateData): CallResult<unknown[]> {
+  const store = ex.store!;
+  const first = ex.depth > 0 ? ex.fFunc[0]! : ex.cur!;
+  const results = first.type.results;
+  const raw = data.raw;
+  const finish: Finish<unknown[]> = (e) => results.map((t, i) => readValue(e.S, i * 2, t, raw, store, store.funcRefFactory));
+  let reason: SuspendReason = 'fuel';
+  if (data.reason === 'wait') {
+    const p = data.pending!;
+    const callee = ex.cur!.instance.funcs[p.func] as HostFuncInst;
+    try {
+      if (callHostDirect(ex, callee, p.fp)) reason = 'wait';
+    } catch (e) {
+      return settle(ex, e, finish);
+    }
+  }
+  return { kind: 'suspended', reason, call: new Suspension(ex, reason, finish, raw), fuelUsed: fuelUsed(ex) };
 }
 
 /** Maps the value of a finished call, keeping suspensions chained (instantiation uses it for the start function). */
@@ -282,6 +315,7 @@ export function mapResult<A, B>(r: CallResult<A>, f: (a: A) => B): CallResult<B>
         fuelLeft: () => call.fuelLeft(),
         addFuel: (n) => call.addFuel(n),
         resume: (v) => mapResult(call.resume(v), f),
+        snapshot: () => call.snapshot(),
       };
       return { kind: 'suspended', reason: r.reason, call: mapped, fuelUsed: r.fuelUsed };
     }

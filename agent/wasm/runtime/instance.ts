@@ -11,6 +11,8 @@ import type { TableInst } from './table.ts';
 export interface ModuleInstance {
   readonly store: StoreData;
   readonly ast: ModuleAst;
+  /** SHA-256 of the module binary (hex). */
+  readonly moduleDigest: string;
   readonly limits: Limits;
   /** Function index space (imports first). */
   readonly funcs: FuncInst[];
