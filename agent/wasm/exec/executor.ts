@@ -13,7 +13,7 @@ import { enterFrame, run, RUN_DONE, RUN_OUT_OF_FUEL } from './interp.ts';
 import { captureState, encodeSnapshot, type StateData } from './snapshot-state.ts';
 import { readValue, writeValue } from './values.ts';
 
-const INITIAL_WORDS = 1 << 14;
+const INITIAL_WORDS = 1 << 10; // 4 KiB; grows by doubling up to the limit
 
 /** A host call that asked to wait: where its results go when it completes. */
 export interface PendingHostCall {
