@@ -15,6 +15,7 @@ function fromResult<T>(r: CallResult<T>, done: (value: T) => Outcome): Outcome {
     case 'done': return done(r.value);
     case 'trap': return { kind: 'trap', kinds: [r.trap.kind], message: r.trap.message };
     case 'exhausted': return { kind: 'exhausted', message: r.error.message };
+    default: return { kind: 'error', message: `Call ended as "${r.kind}", though no fuel limit or suspending host function was set` };
   }
 }
 
