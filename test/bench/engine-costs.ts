@@ -64,7 +64,7 @@ const PAGE = 65536;
   const c = r.value.func('spin').call(1e9);
   if (c.kind !== 'suspended') throw new Error(c.kind);
   const times: number[] = [];
-  let bytes = new Uint8Array(0);
+  let bytes: Uint8Array = new Uint8Array(0);
   for (let i = 0; i < 7; i++) {
     const t0 = performance.now();
     bytes = c.call.snapshot();
