@@ -39,6 +39,8 @@ export function loadCorpus(options: { specDir?: string; binaryenSeeds?: number }
 
 export interface Mutant {
   readonly base: string;
+  /** The mutation kinds applied (names from `MUTATION_KINDS`). */
+  readonly kinds: readonly string[];
   /** The mutations applied, in order, for reports. */
   readonly ops: readonly string[];
   readonly bytes: Uint8Array;
@@ -318,6 +320,7 @@ export function makeMutant(corpus: readonly CorpusEntry[], seed: number, index: 
   const donor = corpus[rng.int(corpus.length)] as CorpusEntry;
   let bytes: Uint8Array = base.bytes;
   const ops: string[] = [];
+  const kinds: string[] = [];
   const n = rng.chance(0.8) ? 1 : rng.range(2, 3);
   for (let attempts = 0; ops.length < n && attempts < 10; attempts++) {
     const kind = pickMutator(rng);
@@ -325,11 +328,13 @@ export function makeMutant(corpus: readonly CorpusEntry[], seed: number, index: 
     if (m === undefined) continue;
     bytes = m.bytes;
     ops.push(m.op);
+    kinds.push(kind);
   }
   if (ops.length === 0) {
     const cut = rng.int(bytes.length);
     bytes = bytes.slice(0, cut);
     ops.push(`truncate to ${cut}`);
+    kinds.push('truncate');
   }
-  return { base: base.name, ops, bytes };
+  return { base: base.name, kinds, ops, bytes };
 }
