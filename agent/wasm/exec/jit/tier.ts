@@ -1,0 +1,83 @@
+// The tiering policy: which functions the fast tier compiles, and when. `FLEETLET_TIER` picks
+// it: `interp` never compiles, `jit` compiles every function when it is first translated, `auto`
+// (the default) compiles a function once the interpreter has run enough of its instructions.
+
+import type { CompiledFunc, JitFn } from '../code.ts';
+import { compileFunction, MAX_CODE_WORDS } from './compile.ts';
+
+export type TierMode = 'interp' | 'jit' | 'auto';
+
+const MODES: readonly TierMode[] = ['interp', 'jit', 'auto'];
+
+/**
+ * Instructions the interpreter runs in a function (over all its calls and instances) before
+ * `auto` compiles it: enough that code run once (start functions, spec assertions) is never
+ * compiled, few enough that a hot loop spends almost all its time compiled.
+ */
+export const HOT_STEPS = 2_000;
+
+/**
+ * The mode named by a `FLEETLET_TIER` value (undefined or empty means `auto`).
+ * @throws Error for any other value
+ */
+export function parseTierMode(v: string | undefined): TierMode {
+  if (v === undefined || v === '') return 'auto';
+  const m = MODES.find((x) => x === v);
+  if (m === undefined) throw new Error(`Unknown FLEETLET_TIER "${v}": use "interp", "jit" or "auto"`);
+  return m;
+}
+
+let mode: TierMode = parseTierMode(process.env['FLEETLET_TIER']);
+
+/** The current tiering mode. */
+export function tierMode(): TierMode {
+  return mode;
+}
+
+/**
+ * Changes the mode for functions translated from now on (tests force a tier with it; already
+ * translated functions keep what they have).
+ */
+export function setTierMode(m: TierMode): void {
+  mode = m;
+}
+
+/** Compiled code for cf, or undefined when the fast tier leaves it to the interpreter. */
+function compiled(cf: CompiledFunc): JitFn | undefined {
+  const r = compileFunction(cf);
+  return r.ok ? r.fn : undefined;
+}
+
+/**
+ * A stand-in for compiled code that only counts: the interpreter calls it before every
+ * instruction of the function, so once it has seen `HOT_STEPS` of them it compiles the function
+ * and hands over (the interpreter keeps calling it until the current call returns: from then on
+ * it forwards to the compiled code).
+ */
+function counter(cf: CompiledFunc): JitFn {
+  let left = HOT_STEPS;
+  let fn: JitFn | undefined;
+  const stub: JitFn = (ex, inst, fp, pc) => {
+    if (fn !== undefined) return fn(ex, inst, fp, pc);
+    if (--left > 0) return pc;
+    fn = compiled(cf);
+    if (fn === undefined) {
+      fn = (_ex, _inst, _fp, p) => p; // not compilable after all: the interpreter keeps it
+      cf.jit = undefined;
+    } else {
+      cf.jit = fn;
+    }
+    return fn(ex, inst, fp, pc);
+  };
+  return stub;
+}
+
+/**
+ * Sets up a freshly translated function for the current mode (called once per translation, by
+ * compile-cache.ts): compiles it now (`jit`), installs the counting stand-in (`auto`) or leaves
+ * it to the interpreter (`interp`, or code too large to compile).
+ */
+export function prepareTier(cf: CompiledFunc): void {
+  if (mode === 'interp' || cf.code.length > MAX_CODE_WORDS) return;
+  cf.jit = mode === 'jit' ? compiled(cf) : counter(cf);
+}
