@@ -255,6 +255,38 @@ describe('Scheduler waits, exits and errors', () => {
     expect(sched.nextWakeAt()).toBeUndefined();
   });
 
+  it('schedules an instantiation whose start function spins and sleeps, ending with the instance', () => {
+    const clock = new TestClock();
+    const sched = new Scheduler({ clock });
+    const text = `(module (import "env" "sleep" (func $sleep (param i32)))
+      (global $ready (export "ready") (mut i32) (i32.const 0))
+      (func $init (local $i i32)
+        (loop $l (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 100))))
+        (call $sleep (i32.const 3))
+        (global.set $ready (i32.const 1)))
+      (start $init))`;
+    const module = Module.compile(wat(text));
+    const t = sched.spawnCall('install', 50, () =>
+      Instance.instantiate(new Store(), module, { env: { sleep: sleepHost(clock, []) } }, { limits: { fuelPerCall: 50 } }));
+    while (t.state === 'runnable') sched.step();
+    expect(t.turns).toBeGreaterThan(2);
+    expect(t.state).toBe('sleeping');
+    clock.t = 3;
+    sched.step();
+    expect(t.outcome?.kind).toBe('done');
+    if (t.outcome?.kind === 'done') expect((t.outcome.value as Instance).global('ready').get()).toBe(1);
+  });
+
+  it('abandons a task whose call the engine refuses (wrong argument count), keeping the others', () => {
+    const sched = new Scheduler({ clock: new TestClock() });
+    const bad = sched.spawn(instance(SLEEPER, { sleep: sleepHost(new TestClock(), []) }), 'run', [], 'no-args');
+    const good = sched.spawn(instance(BUSY[0]!), 'run');
+    sched.round();
+    expect(bad.outcome).toMatchObject({ kind: 'abandoned', reason: 'the engine threw' });
+    expect(bad.outcome?.kind === 'abandoned' && bad.outcome.error).toBeInstanceOf(TypeError);
+    expect(good.state).toBe('runnable');
+  });
+
   it('refuses an instance with unlimited fuel, and turns run from inside a turn', () => {
     const sched = new Scheduler({ clock: new TestClock() });
     const r = Instance.instantiate(new Store(), Module.compile(wat(BUSY[0]!)), {});
