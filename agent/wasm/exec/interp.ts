@@ -770,8 +770,7 @@ export function run(ex: Executor): number {
       }
       case 0x2b: { // f64.load
         const ea = (S[fp + code[pc + 2]] >>> 0) + (code[pc + 3] >>> 0);
-        const lo = dv.getInt32(ea, true), hi = dv.getInt32(ea + 4, true), d = fp + code[pc + 1];
-        S[d] = lo; S[d + 1] = hi;
+        F64[(fp + code[pc + 1]) >> 1] = dv.getFloat64(ea, true);
         pc += 4; break;
       }
       case 0x2c: { // i32.load8_s
@@ -847,9 +846,8 @@ export function run(ex: Executor): number {
         pc += 4; break;
       }
       case 0x39: { // f64.store
-        const ea = (S[fp + code[pc + 1]] >>> 0) + (code[pc + 3] >>> 0), v = fp + code[pc + 2];
-        dv.setInt32(ea + 4, S[v + 1], true);
-        dv.setInt32(ea, S[v], true);
+        const ea = (S[fp + code[pc + 1]] >>> 0) + (code[pc + 3] >>> 0);
+        dv.setFloat64(ea, F64[(fp + code[pc + 2]) >> 1], true);
         pc += 4; break;
       }
       case 0x3a: { // i32.store8
@@ -879,11 +877,11 @@ export function run(ex: Executor): number {
       }
       case 0x00 /* Unreachable */:
         throw new Trap('unreachable');
-      case 0x01 /* Copy */: {
-        const d = fp + code[pc + 1], a = fp + code[pc + 2];
-        S[d] = S[a]; S[d + 1] = S[a + 1];
+      case 0x01 /* Copy */:
+        // One 64-bit move: two 32-bit halves would stall a later 64-bit read (store forwarding).
+        // Float64Array moves keep every bit pattern, NaNs included (no arithmetic happens).
+        F64[(fp + code[pc + 1]) >> 1] = F64[(fp + code[pc + 2]) >> 1];
         pc += 3; break;
-      }
       case 0x1d /* Copy32 */:
         S[fp + code[pc + 1]] = S[fp + code[pc + 2]];
         pc += 3; break;
@@ -1046,7 +1044,7 @@ export function run(ex: Executor): number {
       case 0x0b /* Select */: {
         const d = fp + code[pc + 1];
         const src = S[fp + code[pc + 4]] !== 0 ? fp + code[pc + 2] : fp + code[pc + 3];
-        S[d] = S[src]; S[d + 1] = S[src + 1];
+        F64[d >> 1] = F64[src >> 1];
         pc += 5; break;
       }
       case 0x0c /* GlobalGet */: {
