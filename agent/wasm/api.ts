@@ -53,6 +53,11 @@ export interface SuspendedCall<T> {
    */
   resume(hostResult?: unknown): CallResult<T>;
   /**
+   * Ends a "wait" with a failure of the host (a rejected promise, a closed port): the call
+   * continues by trapping with kind "host-error" at the host call.
+   */
+  fail(reason: unknown): CallResult<T>;
+  /**
    * The durable state of the call and its instance (memory, tables, globals, stack, frames,
    * pending host call) as bytes, restorable in another process with `Instance.restore`.
    * @throws SnapshotError when the state cannot be captured (see the error's message)

@@ -162,6 +162,18 @@ class Suspension<T> implements SuspendedCall<T> {
     this.ex.fuelGiven += units;
   }
 
+  fail(reason: unknown): CallResult<T> {
+    if (this.used) throw new Error('Cannot fail a call twice from the same suspension');
+    if (this.reason !== 'wait') throw new Error('Only a call waiting on a host function can fail');
+    this.used = true;
+    const p = this.ex.pending!;
+    this.ex.pending = undefined;
+    this.ex.trapFunc = this.ex.cur;
+    this.ex.trapPc = this.ex.pc - 1;
+    const msg = reason instanceof Error ? reason.message : String(reason);
+    return settle(this.ex, new Trap('host-error', `"${p.callee.host.name}": ${msg}`, { cause: reason }), this.finish);
+  }
+
   resume(hostResult?: unknown): CallResult<T> {
     if (this.used) throw new Error('Cannot resume a call twice from the same suspension');
     this.used = true;
@@ -315,6 +327,7 @@ export function mapResult<A, B>(r: CallResult<A>, f: (a: A) => B): CallResult<B>
         fuelLeft: () => call.fuelLeft(),
         addFuel: (n) => call.addFuel(n),
         resume: (v) => mapResult(call.resume(v), f),
+        fail: (e) => mapResult(call.fail(e), f),
         snapshot: () => call.snapshot(),
       };
       return { kind: 'suspended', reason: r.reason, call: mapped, fuelUsed: r.fuelUsed };

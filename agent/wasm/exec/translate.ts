@@ -332,6 +332,9 @@ class Translator {
     this.ctls.pop();
     this.vals.length = c.base;
     for (let i = 0; i < c.results; i++) this.push();
+    // Nothing falls through and nothing branches here: what follows cannot run, so it is
+    // neither translated nor charged to the block that is still open.
+    if (!live && c.fixups.length === 0 && c.elseFixup < 0) this.markDead();
   }
 
   private step(ins: Instr): void {
