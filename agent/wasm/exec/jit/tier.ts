@@ -42,9 +42,24 @@ export function setTierMode(m: TierMode): void {
   mode = m;
 }
 
+/** Functions compiled and refused since the process started (tests check the tier really ran). */
+export interface TierStats {
+  compiled: number;
+  refused: number;
+}
+
+const stats: TierStats = { compiled: 0, refused: 0 };
+
+/** A copy of the counts of compiled and refused functions. */
+export function tierStats(): TierStats {
+  return { ...stats };
+}
+
 /** Compiled code for cf, or undefined when the fast tier leaves it to the interpreter. */
 function compiled(cf: CompiledFunc): JitFn | undefined {
   const r = compileFunction(cf);
+  if (r.ok) stats.compiled++;
+  else stats.refused++;
   return r.ok ? r.fn : undefined;
 }
 
