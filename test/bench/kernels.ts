@@ -1,0 +1,52 @@
+// `npm run bench [-- --quick] [--dir PATH] [--target MS] [--repeats R] [--no-metering] [names...]`:
+// the shared benchmark kernels on fleetlet's engine and on V8, as a table of medians and ratios.
+
+import { parseArgs } from 'node:util';
+import { benchKernel, formatTable, kernelsDir, loadKernels, type KernelResult } from './kernel-bench.ts';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    quick: { type: 'boolean', default: false },
+    dir: { type: 'string' },
+    target: { type: 'string', default: '500' },
+    repeats: { type: 'string', default: '3' },
+    'no-metering': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  console.log('Usage: npm run bench -- [--quick] [--dir PATH] [--target MS] [--repeats R] [--no-metering] [kernel names...]');
+  console.log('  --dir      the bench folder (default: $FLEETLET_BENCH_DIR, else ../shared/bench beside the repository)');
+  console.log('  --quick    small_n, one run per engine: a smoke run, not a measurement');
+  console.log('  --target   fleetlet run time to aim for when picking n, in ms');
+  process.exit(0);
+}
+const dir = kernelsDir(values.dir);
+let kernels;
+try {
+  kernels = loadKernels(dir).filter((k) => positionals.length === 0 || positionals.includes(k.name));
+} catch (e) {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exit(2);
+}
+if (kernels.length === 0) {
+  console.error(`Cannot benchmark: no kernel named ${positionals.map((p) => `"${p}"`).join(', ')} in "${dir}"`);
+  process.exit(2);
+}
+const metering = !values['no-metering'];
+console.log(`kernels from ${dir}; fleetlet fuel metering ${metering ? 'on' : 'off'}; ${values.quick ? 'quick (small_n, 1 run)' : `n picked for ~${values.target} ms on fleetlet, median of ${values.repeats}`}`);
+const results: KernelResult[] = [];
+let failed = false;
+for (const k of kernels) {
+  try {
+    const r = benchKernel(k, { quick: values.quick, targetMs: Number(values.target), repeats: Number(values.repeats), metering });
+    results.push(r);
+    console.log(`  ${k.name}: n=${r.n} ours ${r.oursMs.toFixed(1)} ms, V8 ${r.v8Ms.toFixed(1)} ms`);
+  } catch (e) {
+    failed = true;
+    console.error(`  ${k.name}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+if (results.length > 0) console.log(formatTable(results));
+process.exit(failed ? 1 : 0);
