@@ -104,6 +104,16 @@ describe('compareModule', () => {
     expect(status(compareModule(sample, liar, v8Engine, opts))).toMatch(/log entry 0 differs: liar log-i32\(i32:42\), v8 log-i32\(i32:0\)/);
   });
 
+  it('compareModule compares what the start function logs during instantiation', () => {
+    const withStart = wat(`(module
+      (import "fuzzing-support" "log-i32" (func $log (param i32)))
+      (func $s (call $log (i32.const 3)))
+      (start $s))`);
+    expect(status(compareModule(withStart, v8Engine, v8Engine, opts))).toBe('match');
+    const liar = lyingV8(honest, () => {}, (e) => ({ ...e, args: [4] }));
+    expect(status(compareModule(withStart, liar, v8Engine, opts))).toBe('mismatch: Instantiation (start function): log entry 0 differs: liar log-i32(i32:4), v8 log-i32(i32:3)');
+  });
+
   it('compareModule reports a trap where the reference returns as a mismatch', () => {
     const liar = lyingV8((n, o) => (n === 'store' ? { kind: 'trap', kinds: ['memory-out-of-bounds'], message: 'planted' } : o));
     expect(status(compareModule(sample, liar, v8Engine, opts))).toMatch(/Call "store".*liar trapped \(memory-out-of-bounds: planted\), v8 returned/);

@@ -132,6 +132,16 @@ export function compareModule(bytes: Uint8Array, subject: Engine, reference: Eng
   }
   const sub: Side = { engine: subject, session: subLoad.session, logs: subLogs };
   const ref: Side = { engine: reference, session: refLoad.session, logs: refLogs };
+  const logDiff = (what: string): DiffResult | undefined => {
+    const subText = sub.logs.map(formatLog);
+    const refText = ref.logs.map(formatLog);
+    const at = subText.findIndex((t, i) => t !== refText[i]);
+    if (at < 0 && subText.length === refText.length) return undefined;
+    const i = at >= 0 ? at : Math.min(subText.length, refText.length);
+    return mismatch(`${what}: log entry ${i} differs: ${subject.name} ${subText[i] ?? '(none)'}, ${reference.name} ${refText[i] ?? '(none)'}`);
+  };
+  const startLogs = logDiff('Instantiation (start function)');
+  if (startLogs !== undefined) return startLogs;
   const hangLimit = summary.exports.find((e) => e.name === HANG_LIMIT_EXPORT && e.kind === 0);
   const rng = new Prng(options.argSeed, 0xa465);
 
@@ -154,13 +164,8 @@ export function compareModule(bytes: Uint8Array, subject: Engine, reference: Eng
       counts.inconclusive += calls.length - c;
       return { status: 'match', ...counts };
     }
-    const subText = sub.logs.map(formatLog);
-    const refText = ref.logs.map(formatLog);
-    const at = subText.findIndex((t, i) => t !== refText[i]);
-    if (at >= 0 || subText.length !== refText.length) {
-      const i = at >= 0 ? at : Math.min(subText.length, refText.length);
-      return mismatch(`Call ${what}: log entry ${i} differs: ${subject.name} ${subText[i] ?? '(none)'}, ${reference.name} ${refText[i] ?? '(none)'}`);
-    }
+    const logs = logDiff(`Call ${what}`);
+    if (logs !== undefined) return logs;
     if (subOut.kind === 'error' || !outcomesAgree(subOut, refOut, exp.sig)) {
       return mismatch(`Call ${what}: ${subject.name} ${describeOutcome(subOut, exp.sig)}, ${reference.name} ${describeOutcome(refOut, exp.sig)}`);
     }
