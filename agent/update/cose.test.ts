@@ -6,7 +6,6 @@ import {
   addSignature,
   decodeSign,
   decodeSign1,
-  keyId,
   protectedHeader,
   sigStructure,
   sigStructure1,
@@ -21,7 +20,7 @@ import { UpdateRejected, type RejectCode } from './rejection.ts';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const signer = (kp: Ed25519KeyPair): CoseSigner => ({ kid: keyId(kp.publicKey), seed: kp.seed });
+const signer = (kp: Ed25519KeyPair, kid = 'root-1'): CoseSigner => ({ kid, seed: kp.seed });
 
 function rejection(f: () => unknown): RejectCode | 'accepted' {
   try {
@@ -48,10 +47,9 @@ describe('Sig_structure', () => {
     expect(toHex(sigStructure(new Uint8Array(0), hex('a10127'), hex('ff'), new Uint8Array(0)))).toBe('85695369676e61747572654043a1012741ff40');
   });
 
-  it('protectedHeader is {1: -8, 4: kid} with the 16-byte key id', () => {
-    const kid = keyId(a.publicKey);
-    expect(kid.length).toBe(16);
-    expect(toHex(protectedHeader(kid))).toBe(`a201270450${toHex(kid)}`);
+  it('protectedHeader is {1: -8, 4: kid as UTF-8 bytes}', () => {
+    // a2 map(2), 01 27 (1: -8), 04 46 "root-1"
+    expect(toHex(protectedHeader('root-1'))).toBe('a201270446726f6f742d31');
   });
 });
 
@@ -60,7 +58,7 @@ describe('COSE_Sign1', () => {
     const bytes = signSign1(payload, signer(a));
     expect(toHex(bytes.subarray(0, 2))).toBe('d284');
     const msg = decodeSign1(bytes);
-    expect(toHex(msg.kid)).toBe(toHex(keyId(a.publicKey)));
+    expect(msg.kid).toBe('root-1');
     expect(toHex(msg.payload)).toBe(toHex(payload));
     expect(verifySign1(msg, a.publicKey)).toBe('ok');
     expect(verifySign1(msg, b.publicKey)).toBe('bad-signature');
@@ -83,8 +81,8 @@ describe('COSE_Sign1', () => {
     expect(verifySign1({ ...msg, signature: sig }, a.publicKey)).toBe('malleable-signature');
   });
 
-  const kid = keyId(a.publicKey);
-  const goodProt = protectedHeader(kid);
+  const kid = new TextEncoder().encode('root-1');
+  const goodProt = protectedHeader('root-1');
   const sig64 = new Uint8Array(64);
   const cases: [string, unknown, RejectCode][] = [
     ['a bare map (no COSE at all)', { name: 'x' }, 'unsigned'],
@@ -92,7 +90,10 @@ describe('COSE_Sign1', () => {
     ['algorithm ES256 (-7)', new Tagged(18, [encodeCbor(new Map<number, unknown>([[1, -7], [4, kid]])), new Map(), payload, sig64]), 'unsupported-algorithm'],
     ['no algorithm', new Tagged(18, [encodeCbor(new Map<number, unknown>([[4, kid]])), new Map(), payload, sig64]), 'unsupported-algorithm'],
     ['an extra protected label', new Tagged(18, [encodeCbor(new Map<number, unknown>([[1, -8], [3, 0], [4, kid]])), new Map(), payload, sig64]), 'malformed'],
-    ['a short key id', new Tagged(18, [protectedHeader(kid.subarray(0, 8)), new Map(), payload, sig64]), 'malformed'],
+    ['an empty key id', new Tagged(18, [protectedHeader(''), new Map(), payload, sig64]), 'malformed'],
+    ['a key id of 65 bytes', new Tagged(18, [protectedHeader('k'.repeat(65)), new Map(), payload, sig64]), 'malformed'],
+    ['a key id that is not UTF-8', new Tagged(18, [encodeCbor(new Map<number, unknown>([[1, -8], [4, hex('ff')]])), new Map(), payload, sig64]), 'malformed'],
+    ['a text key id', new Tagged(18, [encodeCbor(new Map<number, unknown>([[1, -8], [4, 'root-1']])), new Map(), payload, sig64]), 'malformed'],
     ['a non-empty unprotected header', new Tagged(18, [goodProt, new Map([[4, kid]]), payload, sig64]), 'malformed'],
     ['a detached payload', new Tagged(18, [goodProt, new Map(), null, sig64]), 'malformed'],
     ['three items', new Tagged(18, [goodProt, new Map(), payload]), 'malformed'],
@@ -117,10 +118,10 @@ describe('COSE_Sign1', () => {
 
 describe('COSE_Sign', () => {
   it('signSign carries one verifiable signature per signer, in order', () => {
-    const bytes = signSign(payload, [signer(a), signer(b)]);
+    const bytes = signSign(payload, [signer(a, 'root-a'), signer(b, 'root-b')]);
     expect(toHex(bytes.subarray(0, 3))).toBe('d86284');
     const msg = decodeSign(bytes);
-    expect(msg.signatures.map((s) => toHex(s.kid))).toEqual([toHex(keyId(a.publicKey)), toHex(keyId(b.publicKey))]);
+    expect(msg.signatures.map((s) => s.kid)).toEqual(['root-a', 'root-b']);
     expect(verifySignEntry(msg, 0, a.publicKey)).toBe('ok');
     expect(verifySignEntry(msg, 1, b.publicKey)).toBe('ok');
     expect(verifySignEntry(msg, 0, b.publicKey)).toBe('bad-signature');
@@ -136,7 +137,7 @@ describe('COSE_Sign', () => {
   });
 
   it('decodeSign refuses a non-empty body protected header and malformed signature entries', () => {
-    const prot = protectedHeader(keyId(a.publicKey));
+    const prot = protectedHeader('root-a');
     const sig = new Uint8Array(64);
     expect(rejection(() => decodeSign(encodeCbor(new Tagged(98, [prot, new Map(), payload, [[prot, new Map(), sig]]]))))).toBe('malformed');
     expect(rejection(() => decodeSign(encodeCbor(new Tagged(98, [new Uint8Array(0), new Map(), payload, [[prot, new Map()]]]))))).toBe('malformed');
@@ -145,7 +146,7 @@ describe('COSE_Sign', () => {
   });
 
   it("decodeSign accepts h'a0' as an empty body protected header (RFC 9052 §3)", () => {
-    const prot = protectedHeader(keyId(a.publicKey));
+    const prot = protectedHeader('root-a');
     const msg = decodeSign(encodeCbor(new Tagged(98, [hex('a0'), new Map(), payload, [[prot, new Map(), new Uint8Array(64)]]])));
     expect(toHex(msg.bodyProtectedBytes)).toBe('a0');
   });

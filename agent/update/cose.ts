@@ -1,6 +1,5 @@
 // COSE_Sign1 and COSE_Sign (RFC 9052) with EdDSA (RFC 9053): Sig_structure, signing, strict decoding, verification.
 
-import { createHash } from 'node:crypto';
 import { CborError, decodeCbor, encodeCbor, Tagged } from '../../schemas/cbor/index.ts';
 import { sign as edSign, verify as edVerify, type SignatureVerdict } from './ed25519.ts';
 import { UpdateRejected, type RejectCode } from './rejection.ts';
@@ -12,8 +11,8 @@ export const ALG_EDDSA = -8;
 /** Common header labels (RFC 9052 §3.1). */
 export const HEADER_ALG = 1;
 export const HEADER_KID = 4;
-/** Length of a fleetlet key id: the first 16 bytes of SHA-256 over the raw public key. */
-export const KID_BYTES = 16;
+/** Longest key id in bytes; the COSE kid carries the trust store's text key id as UTF-8 (schemas/names.ts). */
+export const MAX_KID_BYTES = 64;
 /** Largest COSE envelope fleetlet decodes (documents are small; module bytes travel beside them). */
 export const MAX_COSE_BYTES = 64 * 1024;
 /** Most signatures a COSE_Sign may carry (root sets are small). */
@@ -21,14 +20,14 @@ export const MAX_SIGNATURES = 32;
 
 /** A private key ready to sign: its RFC 8032 seed and the key id written in the protected header. */
 export interface CoseSigner {
-  readonly kid: Uint8Array;
+  readonly kid: string;
   readonly seed: Uint8Array;
 }
 
 /** A decoded COSE_Sign1: the exact protected-header bytes and payload bytes that the signature covers. */
 export interface CoseSign1 {
   readonly protectedBytes: Uint8Array;
-  readonly kid: Uint8Array;
+  readonly kid: string;
   readonly payload: Uint8Array;
   readonly signature: Uint8Array;
 }
@@ -36,7 +35,7 @@ export interface CoseSign1 {
 /** One COSE_Signature of a COSE_Sign. */
 export interface CoseSignatureEntry {
   readonly protectedBytes: Uint8Array;
-  readonly kid: Uint8Array;
+  readonly kid: string;
   readonly signature: Uint8Array;
 }
 
@@ -48,15 +47,11 @@ export interface CoseSign {
 }
 
 const EMPTY = new Uint8Array(0);
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** The key id of a public key: SHA-256 of its 32 raw bytes, first 16 bytes. */
-export function keyId(publicKey: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(publicKey).digest().subarray(0, KID_BYTES));
-}
-
-/** Encodes the protected header fleetlet writes: { 1: -8, 4: kid } in deterministic CBOR. */
-export function protectedHeader(kid: Uint8Array): Uint8Array {
-  return encodeCbor(new Map<number, number | Uint8Array>([[HEADER_ALG, ALG_EDDSA], [HEADER_KID, kid]]));
+/** Encodes the protected header fleetlet writes: { 1: -8, 4: kid as UTF-8 bytes } in deterministic CBOR. */
+export function protectedHeader(kid: string): Uint8Array {
+  return encodeCbor(new Map<number, number | Uint8Array>([[HEADER_ALG, ALG_EDDSA], [HEADER_KID, new TextEncoder().encode(kid)]]));
 }
 
 /** Sig_structure for COSE_Sign1 (RFC 9052 §4.4): ["Signature1", body_protected, external_aad, payload]. */
@@ -148,8 +143,8 @@ function decodeEnvelope(bytes: Uint8Array, tag: number, what: string): unknown[]
   return value.value as unknown[];
 }
 
-/** Reads a protected header: exactly { 1: -8, 4: kid }. */
-function readProtected(bytes: unknown, what: string): Uint8Array {
+/** Reads a protected header: exactly { 1: -8, 4: kid }, and returns the kid as text. */
+function readProtected(bytes: unknown, what: string): string {
   if (!(bytes instanceof Uint8Array)) throw malformed(what, 'the protected header is not a byte string');
   let header: unknown;
   try {
@@ -163,9 +158,15 @@ function readProtected(bytes: unknown, what: string): Uint8Array {
   if (alg === undefined) throw new UpdateRejected('unsupported-algorithm', `Cannot accept ${what}: no algorithm in the protected header`);
   if (alg !== ALG_EDDSA) throw new UpdateRejected('unsupported-algorithm', `Cannot accept ${what}: algorithm "${String(alg)}" is not EdDSA (-8)`);
   const kid: unknown = header.get(HEADER_KID);
-  if (!(kid instanceof Uint8Array) || kid.length !== KID_BYTES) throw malformed(what, `the protected header has no ${KID_BYTES}-byte key id`);
+  if (!(kid instanceof Uint8Array) || kid.length === 0 || kid.length > MAX_KID_BYTES) {
+    throw malformed(what, `the protected header has no key id of 1 to ${MAX_KID_BYTES} bytes`);
+  }
   if (header.size !== 2) throw malformed(what, 'the protected header has labels other than alg and kid');
-  return kid;
+  try {
+    return utf8.decode(kid);
+  } catch {
+    throw malformed(what, 'the key id is not UTF-8 text');
+  }
 }
 
 function checkUnprotected(value: unknown, what: string): void {
