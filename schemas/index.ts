@@ -5,3 +5,4 @@ export * from './schema/index.ts';
 export * from './messages/index.ts';
 export * from './names.ts';
 export * from './capabilities.ts';
+export * from './host-imports.ts';
