@@ -1,7 +1,15 @@
 // Sample documents for fleetlet's schema tests and fuzzers: one valid instance of each message.
 
+import type { ChunkRequest, ChunkResponse } from './chunk.ts';
+import type { Command, CommandResult } from './command.ts';
 import type { DesiredState } from './desired-state.ts';
+import type { EnrollmentRequest, EnrollmentResponse } from './enrollment.ts';
+import type { DeviceEvent } from './event.ts';
+import type { LogBatch } from './log.ts';
 import type { Manifest } from './manifest.ts';
+import type { Presence } from './presence.ts';
+import type { Status } from './status.ts';
+import type { Telemetry } from './telemetry.ts';
 import type { TrustUpdate } from './trust-update.ts';
 
 export const sampleManifest: Manifest = {
@@ -54,3 +62,112 @@ export const sampleTrustUpdate: TrustUpdate = {
   ],
   revoked: ['modsign-0'],
 };
+
+export const sampleStatus: Status = {
+  v: 1,
+  deviceId: 'dev-0001',
+  deviceClass: 'rpi4',
+  timeMs: 1_700_000_000_123,
+  agentVersion: '0.1.0',
+  supportedVersions: { manifest: [1], desiredState: [1], trustUpdate: [1] },
+  trustSequence: 3,
+  desiredSequence: 42,
+  modules: [
+    { name: 'thermostat', version: '1.4.0', sequence: 7, manifestDigest: new Uint8Array(32).fill(1), state: 'running', restarts: 0 },
+    { name: 'logger', version: '0.2.0', sequence: 2, manifestDigest: new Uint8Array(32).fill(2), state: 'rolled-back', restarts: 3, errorCode: 'health-failed', detail: 'health returned 0 three times' },
+  ],
+};
+
+export const samplePresence: Presence = { v: 1, deviceId: 'dev-0001', state: 'offline', sinceMs: 1_700_000_000_000, sessionId: 's-81c2' };
+
+export const sampleEvent: DeviceEvent = {
+  v: 1,
+  deviceId: 'dev-0001',
+  id: 'ev-000017',
+  timeMs: 1_700_000_000_500,
+  type: 'update.committed',
+  severity: 'info',
+  module: 'thermostat',
+  attributes: { sequence: '7' },
+};
+
+export const sampleTelemetry: Telemetry = {
+  v: 1,
+  deviceId: 'dev-0001',
+  timeMs: 1_700_000_001_000,
+  module: 'thermostat',
+  points: [
+    { name: 'temperature', value: 21.375, unit: 'Cel' },
+    { name: 'duty', value: 0.1 },
+    { name: 'fuel.used', value: 123456, timeMs: 1_700_000_000_900 },
+  ],
+};
+
+export const sampleLogBatch: LogBatch = {
+  v: 1,
+  deviceId: 'dev-0001',
+  module: 'thermostat',
+  seq: 12,
+  dropped: 0,
+  entries: [
+    { timeMs: 1_700_000_000_001, level: 'info', text: 'setpoint 21.5' },
+    { timeMs: 1_700_000_000_002, level: 'warn', text: 'sensor slow: 120 ms \u00b0C' },
+  ],
+};
+
+export const sampleCommand: Command = {
+  v: 1,
+  id: 'cmd-1',
+  deviceId: 'dev-0001',
+  issuedAtMs: 1_700_000_000_000,
+  expiresAtMs: 1_700_000_060_000,
+  action: { op: 'set-log-level', module: 'thermostat', level: 'debug' },
+};
+
+export const sampleCommandResult: CommandResult = { v: 1, id: 'cmd-1', deviceId: 'dev-0001', timeMs: 1_700_000_000_200, status: 'ok' };
+
+export const sampleEnrollmentRequest: EnrollmentRequest = {
+  v: 1,
+  requestId: 'enr-1',
+  deviceId: 'dev-0001',
+  deviceClass: 'rpi4',
+  publicKey: new Uint8Array(32).fill(0x44),
+  agentVersion: '0.1.0',
+  supportedVersions: { manifest: [1] },
+  token: 'one-time-secret',
+};
+
+export const sampleEnrollmentResponse: EnrollmentResponse = {
+  v: 1,
+  requestId: 'enr-1',
+  deviceId: 'dev-0001',
+  result: { status: 'accepted', trust: new Uint8Array([0xd8, 0x62, 0x84]) },
+};
+
+export const sampleChunkRequest: ChunkRequest = { v: 1, requestId: 'ch-9', deviceId: 'dev-0001', digest: new Uint8Array(32).fill(0xab), offset: 65536, length: 65536 };
+
+export const sampleChunkResponse: ChunkResponse = {
+  v: 1,
+  requestId: 'ch-9',
+  digest: new Uint8Array(32).fill(0xab),
+  offset: 65536,
+  result: { status: 'ok', totalSize: 70000, data: new Uint8Array(70000 - 65536).fill(7) },
+};
+
+/** One valid sample per message type, keyed like `MESSAGES`. */
+export const SAMPLES = {
+  manifest: sampleManifest,
+  desiredState: sampleDesiredState,
+  trustUpdate: sampleTrustUpdate,
+  status: sampleStatus,
+  presence: samplePresence,
+  event: sampleEvent,
+  telemetry: sampleTelemetry,
+  logBatch: sampleLogBatch,
+  command: sampleCommand,
+  commandResult: sampleCommandResult,
+  enrollmentRequest: sampleEnrollmentRequest,
+  enrollmentResponse: sampleEnrollmentResponse,
+  chunkRequest: sampleChunkRequest,
+  chunkResponse: sampleChunkResponse,
+} as const;

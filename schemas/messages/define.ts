@@ -3,7 +3,7 @@
 
 import { CborError, decodeCbor, encodeCbor, type CborDecodeOptions } from '../cbor/index.ts';
 import { describeValue, SchemaError } from '../schema/index.ts';
-import type { InferShape, LiteralSchema, ObjectSchema, Shape } from '../schema/index.ts';
+import type { AnyObjectSchema, InferShape, LiteralSchema, ObjectSchema, Shape } from '../schema/index.ts';
 
 /** A shape whose first field is the schema version. */
 export type VersionedShape = Shape & { readonly v: LiteralSchema<number> };
@@ -46,6 +46,18 @@ export interface Message<S extends VersionedShape> {
   decode(bytes: Uint8Array): InferShape<S>;
   /** `decode` without throwing for refused input. */
   safeDecode(bytes: Uint8Array): DecodeResult<InferShape<S>>;
+}
+
+/** Any message type, whatever its shape (for registries, fuzzers and docs). */
+export interface AnyMessage {
+  readonly name: string;
+  readonly version: number;
+  readonly schema: AnyObjectSchema;
+  readonly signed: boolean;
+  readonly cbor: CborDecodeOptions;
+  encode(value: never): Uint8Array;
+  decode(bytes: Uint8Array): unknown;
+  safeDecode(bytes: Uint8Array): DecodeResult<unknown>;
 }
 
 /**
