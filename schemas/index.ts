@@ -6,3 +6,4 @@ export * from './messages/index.ts';
 export * from './names.ts';
 export * from './capabilities.ts';
 export * from './host-imports.ts';
+export * from './topics.ts';
