@@ -7,3 +7,4 @@ export * from './names.ts';
 export * from './capabilities.ts';
 export * from './host-imports.ts';
 export * from './topics.ts';
+export * from './app-descriptor.ts';
