@@ -5,7 +5,7 @@ import type { FuncType, ModuleAst } from '../types.ts';
 import type { WasmFuncInst } from '../runtime/store.ts';
 import type { CompiledFunc } from './code.ts';
 import { DEFAULT_FUEL_COSTS } from './fuel.ts';
-import { prepareTier } from './jit/tier.ts';
+import { callArity, prepareTier } from './jit/tier.ts';
 import { funcTypesOf, translateFunction } from './translate.ts';
 
 const funcTypesCache = new WeakMap<ModuleAst, FuncType[]>();
@@ -27,8 +27,9 @@ export function compiledOf(f: WasmFuncInst): CompiledFunc {
   const def = f.index - (inst.funcs.length - inst.ast.funcs.length);
   let c = inst.codeCache[def] as CompiledFunc | undefined;
   if (c === undefined) {
-    c = translateFunction(inst.ast, funcTypes(inst.ast), def, inst.metering ? DEFAULT_FUEL_COSTS : undefined);
-    prepareTier(c); // the fast tier's policy: compile now, count until hot, or never
+    const types = funcTypes(inst.ast);
+    c = translateFunction(inst.ast, types, def, inst.metering ? DEFAULT_FUEL_COSTS : undefined);
+    prepareTier(c, callArity(inst.ast, types)); // the fast tier's policy: compile now, count until hot, or never
     inst.codeCache[def] = c;
   }
   f.code = c;

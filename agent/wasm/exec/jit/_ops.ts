@@ -7,9 +7,12 @@
 import { IOp } from '../code.ts';
 
 /**
- * How generated code reaches frame words: word offsets k are relative to the frame pointer.
- * The same emitters run twice: once against a frame that records how each word is used, then
- * against the frame that writes the final code.
+ * How generated code reaches frame words: word offsets k are relative to the frame pointer (a
+ * slot is words k, k+1 with k even). The same emitters run twice: once against a frame that
+ * records how each slot is read and written, then against the frame that writes the code, where
+ * a slot's value may live in the value stack, in JavaScript variables, or be a literal.
+ *
+ * Within one instruction, emitters read all operands before they write the result.
  */
 export interface Frame {
   /** Expression: word k as an int32. */
@@ -23,6 +26,10 @@ export interface Frame {
   /** Expression: the f64 in words k, k+1. */
   f64(k: number): string;
   setF64(k: number, e: string): string;
+  /** Statement: slot d = slot a, all 64 bits whatever they hold. */
+  move(d: number, a: number): string;
+  /** Statement: slot d = slot a when the i32 in word c is not zero, else slot b (64 bits). */
+  select(d: number, a: number, b: number, c: number): string;
   /** Statements making words k..k+n-1 current in the value stack before a helper reads them there. */
   spill(k: number, n: number): string;
   /** Statements re-reading words k..k+n-1 after a helper wrote them in the value stack. */
@@ -33,12 +40,16 @@ export interface Frame {
   at(k: number): string;
   /** The memory's DataView (records that the function uses memory). */
   mem(): string;
+  /** Expression: true when an access of `bytes` bytes at address expression `ea` is out of bounds. */
+  outOfBounds(ea: string, bytes: number): string;
   /** The `Int32Array` of global `idx`'s two words. */
   global(idx: number): string;
-  /** Statement: record that the instruction at pc may throw (the catch hands it to the interpreter). */
-  mayThrow(pc: number): string;
-  /** Statement: leave to the interpreter at pc (which then executes that instruction itself). */
-  exit(pc: number): string;
+  /**
+   * Statement: when `cond` holds, the instruction at pc traps: hand it to the interpreter, which
+   * executes it again from the value stack and traps there itself (so the trap kind, its code
+   * index and its backtrace are the interpreter's own).
+   */
+  trapIf(cond: string, pc: number): string;
 }
 
 type Emit = (f: Frame, c: Int32Array, pc: number) => string;
@@ -83,13 +94,13 @@ i32Bin(0x6a, (x, y) => `(${x} + ${y}) | 0`);
 i32Bin(0x6b, (x, y) => `(${x} - ${y}) | 0`);
 i32Bin(0x6c, (x, y) => `Math.imul(${x}, ${y})`);
 def(0x6d, (f, c, pc) =>
-  `{ const x = ${f.i(c[pc + 2]!)}, y = ${f.i(c[pc + 3]!)}; if (y === 0 || (x === -2147483648 && y === -1)) ${f.exit(pc)} ${f.set(c[pc + 1]!, '(x / y) | 0')} }`);
+  `{ const x = ${f.i(c[pc + 2]!)}, y = ${f.i(c[pc + 3]!)}; ${f.trapIf('y === 0 || (x === -2147483648 && y === -1)', pc)} ${f.set(c[pc + 1]!, '(x / y) | 0')} }`);
 def(0x6e, (f, c, pc) =>
-  `{ const x = ${f.i(c[pc + 2]!)}, y = ${f.i(c[pc + 3]!)}; if (y === 0) ${f.exit(pc)} ${f.set(c[pc + 1]!, '((x >>> 0) / (y >>> 0)) | 0')} }`);
+  `{ const x = ${f.i(c[pc + 2]!)}, y = ${f.i(c[pc + 3]!)}; ${f.trapIf('y === 0', pc)} ${f.set(c[pc + 1]!, '((x >>> 0) / (y >>> 0)) | 0')} }`);
 def(0x6f, (f, c, pc) =>
-  `{ const x = ${f.i(c[pc + 2]!)}, y = ${f.i(c[pc + 3]!)}; if (y === 0) ${f.exit(pc)} ${f.set(c[pc + 1]!, '(x % y) | 0')} }`);
+  `{ const x = ${f.i(c[pc + 2]!)}, y = ${f.i(c[pc + 3]!)}; ${f.trapIf('y === 0', pc)} ${f.set(c[pc + 1]!, '(x % y) | 0')} }`);
 def(0x70, (f, c, pc) =>
-  `{ const x = ${f.i(c[pc + 2]!)}, y = ${f.i(c[pc + 3]!)}; if (y === 0) ${f.exit(pc)} ${f.set(c[pc + 1]!, '((x >>> 0) % (y >>> 0)) | 0')} }`);
+  `{ const x = ${f.i(c[pc + 2]!)}, y = ${f.i(c[pc + 3]!)}; ${f.trapIf('y === 0', pc)} ${f.set(c[pc + 1]!, '((x >>> 0) % (y >>> 0)) | 0')} }`);
 i32Bin(0x71, (x, y) => `${x} & ${y}`);
 i32Bin(0x72, (x, y) => `${x} | ${y}`);
 i32Bin(0x73, (x, y) => `${x} ^ ${y}`);
@@ -146,18 +157,22 @@ def(0x83, (f, c, pc) => i64Read(f, c[pc + 2]!, c[pc + 3]!, set64(f, c[pc + 1]!, 
 def(0x84, (f, c, pc) => i64Read(f, c[pc + 2]!, c[pc + 3]!, set64(f, c[pc + 1]!, 'xl | yl', 'xh | yh')));
 def(0x85, (f, c, pc) => i64Read(f, c[pc + 2]!, c[pc + 3]!, set64(f, c[pc + 1]!, 'xl ^ yl', 'xh ^ yh')));
 
-/** `d a b` through the interpreter's helper that works on the value stack: spill, call, reload. */
-function i64Helper(op: number, name: string, throws: boolean): void {
+/**
+ * `d a b` i64 division through the interpreter's helper, which works on the value stack: the
+ * trapping cases are tested first (the interpreter then traps), then spill, call, reload.
+ */
+function i64Div(op: number, name: string, traps: string): void {
   def(op, (f, c, pc) => {
     const d = c[pc + 1]!, a = c[pc + 2]!, b = c[pc + 3]!;
-    return `${f.spill(a, 2)} ${f.spill(b, 2)} ${throws ? f.mayThrow(pc) : ''} ${name}(S, ${f.at(d)}, ${f.at(a)}, ${f.at(b)}); ${f.reload(d, 2)}`;
+    const test = i64Read(f, a, b, f.trapIf(traps, pc));
+    return `${test} ${f.spill(a, 2)} ${f.spill(b, 2)} ${name}(S, ${f.at(d)}, ${f.at(a)}, ${f.at(b)}); ${f.reload(d, 2)}`;
   });
 }
 
-i64Helper(0x7f, 'i64DivS', true);
-i64Helper(0x80, 'i64DivU', true);
-i64Helper(0x81, 'i64RemS', true);
-i64Helper(0x82, 'i64RemU', true);
+i64Div(0x7f, 'i64DivS', '(yl | yh) === 0 || (xl === 0 && xh === -2147483648 && yl === -1 && yh === -1)');
+i64Div(0x80, 'i64DivU', '(yl | yh) === 0');
+i64Div(0x81, 'i64RemS', '(yl | yh) === 0');
+i64Div(0x82, 'i64RemU', '(yl | yh) === 0');
 
 /** Shifts and rotations by a constant count are straight code; by a variable one, the helper. */
 function i64Shift(op: number, name: string, byConst: (k: number) => [string, string]): void {
@@ -253,7 +268,7 @@ i32Un(0xa7, (x) => x);
 function i32Trunc(op: number, wide: boolean, lo: string, hi: string): void {
   def(op, (f, c, pc) => {
     const x = wide ? f.f64(c[pc + 2]!) : f.f32(c[pc + 2]!);
-    return `{ const x = ${x}; if (!(x > ${lo} && x < ${hi})) ${f.exit(pc)} ${f.set(c[pc + 1]!, 'x | 0')} }`;
+    return `{ const x = ${x}; ${f.trapIf(`!(x > ${lo} && x < ${hi})`, pc)} ${f.set(c[pc + 1]!, 'x | 0')} }`;
   });
 }
 i32Trunc(0xa8, false, '-2147483649', '2147483648');
@@ -262,17 +277,23 @@ i32Trunc(0xaa, true, '-2147483649', '2147483648');
 i32Trunc(0xab, true, '-1', '4294967296');
 def(0xac, (f, c, pc) => `{ const x = ${f.i(c[pc + 2]!)}; ${set64(f, c[pc + 1]!, 'x', 'x >> 31')} }`);
 def(0xad, (f, c, pc) => `{ const x = ${f.i(c[pc + 2]!)}; ${set64(f, c[pc + 1]!, 'x', '0')} }`);
-/** Float to i64 through the interpreter's helpers, which write the value stack (and may trap). */
-function i64FromFloat(op: number, wide: boolean, name: string, throws: boolean): void {
+/**
+ * Float to i64 through the interpreter's helpers, which write the value stack; `range` is the
+ * condition under which a trapping truncation has a result (else the interpreter traps).
+ */
+function i64FromFloat(op: number, wide: boolean, name: string, range: string | undefined): void {
   def(op, (f, c, pc) => {
     const d = c[pc + 1]!, x = wide ? f.f64(c[pc + 2]!) : f.f32(c[pc + 2]!);
-    return `${throws ? f.mayThrow(pc) : ''} ${name}(S, ${f.at(d)}, ${x}); ${f.reload(d, 2)}`;
+    const test = range === undefined ? '' : f.trapIf(`!(${range})`, pc);
+    return `{ const x = ${x}; ${test} ${name}(S, ${f.at(d)}, x); ${f.reload(d, 2)} }`;
   });
 }
-i64FromFloat(0xae, false, 'i64TruncF64S', true);
-i64FromFloat(0xaf, false, 'i64TruncF64U', true);
-i64FromFloat(0xb0, true, 'i64TruncF64S', true);
-i64FromFloat(0xb1, true, 'i64TruncF64U', true);
+const SIGNED63 = 'x >= -9223372036854775808 && x < 9223372036854775808';
+const UNSIGNED64 = 'x > -1 && x < 18446744073709551616';
+i64FromFloat(0xae, false, 'i64TruncF64S', SIGNED63);
+i64FromFloat(0xaf, false, 'i64TruncF64U', UNSIGNED64);
+i64FromFloat(0xb0, true, 'i64TruncF64S', SIGNED63);
+i64FromFloat(0xb1, true, 'i64TruncF64U', UNSIGNED64);
 def(0xb2, (f, c, pc) => f.setF32(c[pc + 1]!, f.i(c[pc + 2]!)));
 def(0xb3, (f, c, pc) => f.setF32(c[pc + 1]!, `${f.i(c[pc + 2]!)} >>> 0`));
 def(0xb4, (f, c, pc) => { const a = c[pc + 2]!; return f.setF32(c[pc + 1]!, `f32ConvertI64S(${f.i(a)}, ${f.i(a + 1)})`); });
@@ -296,10 +317,10 @@ def(0xe0, (f, c, pc) => f.set(c[pc + 1]!, `i32TruncSatF64S(${f.f32(c[pc + 2]!)})
 def(0xe1, (f, c, pc) => f.set(c[pc + 1]!, `i32TruncSatF64U(${f.f32(c[pc + 2]!)})`));
 def(0xe2, (f, c, pc) => f.set(c[pc + 1]!, `i32TruncSatF64S(${f.f64(c[pc + 2]!)})`));
 def(0xe3, (f, c, pc) => f.set(c[pc + 1]!, `i32TruncSatF64U(${f.f64(c[pc + 2]!)})`));
-i64FromFloat(0xe4, false, 'i64TruncSatF64S', false);
-i64FromFloat(0xe5, false, 'i64TruncSatF64U', false);
-i64FromFloat(0xe6, true, 'i64TruncSatF64S', false);
-i64FromFloat(0xe7, true, 'i64TruncSatF64U', false);
+i64FromFloat(0xe4, false, 'i64TruncSatF64S', undefined);
+i64FromFloat(0xe5, false, 'i64TruncSatF64U', undefined);
+i64FromFloat(0xe6, true, 'i64TruncSatF64S', undefined);
+i64FromFloat(0xe7, true, 'i64TruncSatF64U', undefined);
 
 // ---- memory: `d a off` loads, `a v off` stores; the DataView bounds check is the Wasm one ------
 
@@ -309,75 +330,73 @@ function ea(f: Frame, a: number, off: number): string {
   return u === 0 ? `(${f.i(a)} >>> 0)` : `(${f.i(a)} >>> 0) + ${u}`;
 }
 
-/** `d a off` load of at most 32 bits: `read(dv, ea)` is the DataView call. */
-function load32(op: number, read: (m: string, ea: string) => string): void {
-  def(op, (f, c, pc) => `${f.mayThrow(pc)} ${f.set(c[pc + 1]!, read(f.mem(), ea(f, c[pc + 2]!, c[pc + 3]!)))}`);
+/**
+ * A load or store of `bytes` bytes at `a + off`: binds `ea`, tests the bounds (out of bounds,
+ * the interpreter traps), then runs `body`.
+ */
+function access(f: Frame, pc: number, a: number, off: number, bytes: number, body: string): string {
+  return `{ const ea = ${ea(f, a, off)}; ${f.trapIf(f.outOfBounds('ea', bytes), pc)} ${body} }`;
 }
-load32(0x28, (m, e) => `${m}.getInt32(${e}, true)`);
-load32(0x2a, (m, e) => `${m}.getInt32(${e}, true)`);
-load32(0x2c, (m, e) => `${m}.getInt8(${e})`);
-load32(0x2d, (m, e) => `${m}.getUint8(${e})`);
-load32(0x2e, (m, e) => `${m}.getInt16(${e}, true)`);
-load32(0x2f, (m, e) => `${m}.getUint16(${e}, true)`);
-/** `d a off` load extended to an i64. */
-function loadWide(op: number, read: (m: string, ea: string) => string, signed: boolean): void {
-  def(op, (f, c, pc) => {
-    const x = read(f.mem(), ea(f, c[pc + 2]!, c[pc + 3]!));
-    return `${f.mayThrow(pc)} { const x = ${x}; ${set64(f, c[pc + 1]!, 'x', signed ? 'x >> 31' : '0')} }`;
-  });
-}
-loadWide(0x30, (m, e) => `${m}.getInt8(${e})`, true);
-loadWide(0x31, (m, e) => `${m}.getUint8(${e})`, false);
-loadWide(0x32, (m, e) => `${m}.getInt16(${e}, true)`, true);
-loadWide(0x33, (m, e) => `${m}.getUint16(${e}, true)`, false);
-loadWide(0x34, (m, e) => `${m}.getInt32(${e}, true)`, true);
-loadWide(0x35, (m, e) => `${m}.getInt32(${e}, true)`, false);
-/** i64.load and f64.load: two words, so the bits (a NaN's payload too) arrive unchanged. */
-function load64(op: number): void {
-  def(op, (f, c, pc) => {
-    const m = f.mem();
-    return `${f.mayThrow(pc)} { const ea = ${ea(f, c[pc + 2]!, c[pc + 3]!)}; const lo = ${m}.getInt32(ea, true), hi = ${m}.getInt32(ea + 4, true); ${set64(f, c[pc + 1]!, 'lo', 'hi')} }`;
-  });
-}
-load64(0x29);
-load64(0x2b);
 
-/** `a v off` store of at most 32 bits: `write(dv, ea, v)` is the DataView call. */
-function store32(op: number, write: (m: string, ea: string, v: string) => string): void {
-  def(op, (f, c, pc) => `${f.mayThrow(pc)} ${write(f.mem(), ea(f, c[pc + 1]!, c[pc + 3]!), f.i(c[pc + 2]!))};`);
+/** `d a off` load of at most 32 bits: `read(dv)` is the DataView call on `ea`. */
+function load32(op: number, bytes: number, read: (m: string) => string): void {
+  def(op, (f, c, pc) => access(f, pc, c[pc + 2]!, c[pc + 3]!, bytes, f.set(c[pc + 1]!, read(f.mem()))));
 }
-store32(0x36, (m, e, v) => `${m}.setInt32(${e}, ${v}, true)`);
-store32(0x38, (m, e, v) => `${m}.setInt32(${e}, ${v}, true)`);
-store32(0x3a, (m, e, v) => `${m}.setInt8(${e}, ${v})`);
-store32(0x3b, (m, e, v) => `${m}.setInt16(${e}, ${v}, true)`);
-store32(0x3c, (m, e, v) => `${m}.setInt8(${e}, ${v})`);
-store32(0x3d, (m, e, v) => `${m}.setInt16(${e}, ${v}, true)`);
-store32(0x3e, (m, e, v) => `${m}.setInt32(${e}, ${v}, true)`);
-/** 64-bit stores write the high half first: a trapping store writes nothing (as the interpreter). */
-function store64(op: number): void {
+load32(0x28, 4, (m) => `${m}.getInt32(ea, true)`);
+load32(0x2a, 4, (m) => `${m}.getInt32(ea, true)`);
+load32(0x2c, 1, (m) => `${m}.getInt8(ea)`);
+load32(0x2d, 1, (m) => `${m}.getUint8(ea)`);
+load32(0x2e, 2, (m) => `${m}.getInt16(ea, true)`);
+load32(0x2f, 2, (m) => `${m}.getUint16(ea, true)`);
+/** `d a off` load extended to an i64. */
+function loadWide(op: number, bytes: number, read: (m: string) => string, signed: boolean): void {
+  def(op, (f, c, pc) => access(f, pc, c[pc + 2]!, c[pc + 3]!, bytes,
+    `const x = ${read(f.mem())}; ${set64(f, c[pc + 1]!, 'x', signed ? 'x >> 31' : '0')}`));
+}
+loadWide(0x30, 1, (m) => `${m}.getInt8(ea)`, true);
+loadWide(0x31, 1, (m) => `${m}.getUint8(ea)`, false);
+loadWide(0x32, 2, (m) => `${m}.getInt16(ea, true)`, true);
+loadWide(0x33, 2, (m) => `${m}.getUint16(ea, true)`, false);
+loadWide(0x34, 4, (m) => `${m}.getInt32(ea, true)`, true);
+loadWide(0x35, 4, (m) => `${m}.getInt32(ea, true)`, false);
+def(0x29, (f, c, pc) => {
+  const m = f.mem();
+  return access(f, pc, c[pc + 2]!, c[pc + 3]!, 8, `const lo = ${m}.getInt32(ea, true), hi = ${m}.getInt32(ea + 4, true); ${set64(f, c[pc + 1]!, 'lo', 'hi')}`);
+});
+// f64 loads and stores move the value as a double, as the interpreter does: DataView and typed
+// array float accesses keep every bit pattern, NaNs included.
+def(0x2b, (f, c, pc) => access(f, pc, c[pc + 2]!, c[pc + 3]!, 8, f.setF64(c[pc + 1]!, `${f.mem()}.getFloat64(ea, true)`)));
+
+/** `a v off` store of at most 32 bits: `write(dv, v)` is the DataView call on `ea`. */
+function store32(op: number, bytes: number, write: (m: string, v: string) => string): void {
   def(op, (f, c, pc) => {
-    const m = f.mem(), v = c[pc + 2]!;
-    return `${f.mayThrow(pc)} { const ea = ${ea(f, c[pc + 1]!, c[pc + 3]!)}; ${m}.setInt32(ea + 4, ${f.i(v + 1)}, true); ${m}.setInt32(ea, ${f.i(v)}, true); }`;
+    const v = f.i(c[pc + 2]!);
+    return access(f, pc, c[pc + 1]!, c[pc + 3]!, bytes, `${write(f.mem(), v)};`);
   });
 }
-store64(0x37);
-store64(0x39);
+store32(0x36, 4, (m, v) => `${m}.setInt32(ea, ${v}, true)`);
+store32(0x38, 4, (m, v) => `${m}.setInt32(ea, ${v}, true)`);
+store32(0x3a, 1, (m, v) => `${m}.setInt8(ea, ${v})`);
+store32(0x3b, 2, (m, v) => `${m}.setInt16(ea, ${v}, true)`);
+store32(0x3c, 1, (m, v) => `${m}.setInt8(ea, ${v})`);
+store32(0x3d, 2, (m, v) => `${m}.setInt16(ea, ${v}, true)`);
+store32(0x3e, 4, (m, v) => `${m}.setInt32(ea, ${v}, true)`);
+def(0x37, (f, c, pc) => {
+  const v = c[pc + 2]!, lo = f.i(v), hi = f.i(v + 1), m = f.mem();
+  return access(f, pc, c[pc + 1]!, c[pc + 3]!, 8, `${m}.setInt32(ea + 4, ${hi}, true); ${m}.setInt32(ea, ${lo}, true);`);
+});
+def(0x39, (f, c, pc) => {
+  const v = f.f64(c[pc + 2]!);
+  return access(f, pc, c[pc + 1]!, c[pc + 3]!, 8, `${f.mem()}.setFloat64(ea, ${v}, true);`);
+});
 
 // ---- internal moves, globals, memory size ------------------------------------------------------
 
-def(IOp.Copy, (f, c, pc) => {
-  const d = c[pc + 1]!, a = c[pc + 2]!;
-  return `${f.set(d, f.i(a))} ${f.set(d + 1, f.i(a + 1))}`;
-});
+def(IOp.Copy, (f, c, pc) => f.move(c[pc + 1]!, c[pc + 2]!));
 def(IOp.Copy32, (f, c, pc) => f.set(c[pc + 1]!, f.i(c[pc + 2]!)));
 def(IOp.Const32, (f, c, pc) => f.set(c[pc + 1]!, lit(c[pc + 2]!)));
 def(IOp.Const64, (f, c, pc) => set64(f, c[pc + 1]!, lit(c[pc + 2]!), lit(c[pc + 3]!)));
-def(IOp.Select, (f, c, pc) => {
-  const d = c[pc + 1]!, a = c[pc + 2]!, b = c[pc + 3]!;
-  // Word by word: word d is written before word d+1 is read, and slots are two-word aligned, so
-  // d never aliases a+1 or b+1.
-  return `{ const t = ${f.i(c[pc + 4]!)} !== 0; ${f.set(d, `t ? ${f.i(a)} : ${f.i(b)}`)} ${f.set(d + 1, `t ? ${f.i(a + 1)} : ${f.i(b + 1)}`)} }`;
-});
+def(IOp.Select, (f, c, pc) => f.select(c[pc + 1]!, c[pc + 2]!, c[pc + 3]!, c[pc + 4]!));
 def(IOp.GlobalGet, (f, c, pc) => {
   const g = f.global(c[pc + 2]!);
   return set64(f, c[pc + 1]!, `${g}[0]`, `${g}[1]`);

@@ -1,26 +1,30 @@
 // The fast tier's compiler: turns one function's internal code (exec/code.ts) into JavaScript
 // source, one `case` per basic block inside a dispatch loop, with every operand a literal, and
-// lets V8 compile it. Frame words that are only ever read and written as int32 live in
-// JavaScript locals while the compiled code runs (loaded at entry, stored back at every exit);
-// constants become literals; the rest is read and written in the executor's value stack.
+// lets V8 compile it. Values live in JavaScript variables while the compiled code runs (see
+// _plan.ts): slots are loaded at entry where live and stored back when control returns to the
+// interpreter; constants become literals.
 //
 // Contract with the interpreter (interp.ts, which calls `jit(ex, inst, fp, pc)` at the top of
 // every iteration): run from `pc` when it is an entry point (else return it unchanged) and
 // return the code index of the first instruction left to the interpreter, with the frame, the
-// fuel counter and memory exactly as the interpreter would have left them there.
+// fuel counter and memory exactly as the interpreter would have left them there. An instruction
+// that traps is left to the interpreter too: it executes it again and traps itself.
 
 import type { CompiledFunc, JitFn } from '../code.ts';
 import { IOp } from '../code.ts';
-import { emitterOf, lit, type Frame } from './_ops.ts';
+import { Consts, EmitFrame, RecordFrame, Rep } from './_frame.ts';
+import { exitEffects, Liveness, successors, type CallArity, type Effects } from './_flow.ts';
+import { emitterOf, type Frame } from './_ops.ts';
 import { endsBlock, instrLength, isFusedBranch, isLeftToInterpreter, targetsOf } from './_instr.ts';
+import { plan, type Plan } from './_plan.ts';
 import { RUNTIME, RUNTIME_NAMES } from './_runtime.ts';
+
+export type { CallArity } from './_flow.ts';
 
 /** Functions with more internal code than this stay interpreted (V8 stops optimising giant functions). */
 export const MAX_CODE_WORDS = 24_000;
 /** Generated source above this many characters is dropped (the function stays interpreted). */
 export const MAX_SOURCE_CHARS = 600_000;
-/** At most this many frame words become JavaScript locals (the rest stay in the value stack). */
-const MAX_LOCAL_WORDS = 512;
 
 /** Comparison operator of each fused compare-and-branch, on int32 (s) or uint32 (u) operands. */
 const FUSED: Readonly<Record<number, readonly [string, boolean]>> = {
@@ -31,11 +35,8 @@ const FUSED: Readonly<Record<number, readonly [string, boolean]>> = {
   [IOp.BrI32GeS]: ['>=', false], [IOp.BrI32GeU]: ['>=', true],
 };
 
-/** What the recording pass learnt about each frame word. */
-const READ = 1, WRITTEN = 2, FLOAT = 4;
-
 /** Why a function was not compiled (for tests and diagnostics). */
-export type Refusal = 'too-large' | 'unknown-opcode' | 'odd-float-slot' | 'source-too-large';
+export type Refusal = 'too-large' | 'unknown-opcode' | 'source-too-large';
 
 export type CompileOutcome =
   | { readonly ok: true; readonly fn: JitFn; readonly source: string }
@@ -65,164 +66,6 @@ function leaves(op: number): boolean {
   return emitterOf(op) === undefined;
 }
 
-const f64Scratch = new Float64Array(1);
-const f32Scratch = new Float32Array(f64Scratch.buffer, 0, 1);
-const i32Scratch = new Int32Array(f64Scratch.buffer);
-
-/** A number as a literal that reads back to the same double (undefined for NaN: its bits matter). */
-function numLit(v: number): string | undefined {
-  if (v !== v) return undefined;
-  if (v === Infinity) return '(1 / 0)';
-  if (v === -Infinity) return '(-1 / 0)';
-  if (Object.is(v, -0)) return '(-0)';
-  return v < 0 ? `(${String(v)})` : String(v);
-}
-
-class CodeFrame implements Frame {
-  /** Per word: READ | WRITTEN | FLOAT, filled by the recording pass. */
-  readonly use: Uint8Array;
-  readonly globals = new Set<number>();
-  usesMemory = false;
-  refusal: Refusal | undefined;
-  /** Set for the writing pass: which words are JavaScript locals. */
-  promoted: Uint8Array | undefined;
-
-  constructor(private readonly cf: CompiledFunc) {
-    this.use = new Uint8Array(cf.frameWords + 2);
-  }
-
-  /**
-   * Constant words that some instruction writes anyway (result copies before a Return may reuse
-   * the constants' slots when a function has few locals): they are read from the frame.
-   */
-  readonly overwritten = new Set<number>();
-
-  konst(k: number): number | undefined {
-    const i = k - this.cf.localWords;
-    if (i < 0 || i >= this.cf.consts.length || this.overwritten.has(k)) return undefined;
-    return this.cf.consts[i]!;
-  }
-
-  /** Records a write of word k (a constant's word stops being read as a literal). */
-  private written(k: number): void {
-    const i = k - this.cf.localWords;
-    if (i >= 0 && i < this.cf.consts.length && !this.overwritten.has(k)) {
-      this.overwritten.add(k);
-      this.changed = true;
-    }
-    this.mark(k, WRITTEN);
-  }
-
-  /** True when the last recording pass found constant words written (record again). */
-  changed = false;
-
-  private mark(k: number, how: number): void {
-    if (k < 0 || k >= this.use.length) throw new RangeError(`frame word ${k} is outside the frame`);
-    this.use[k]! |= how;
-  }
-
-  private local(k: number): boolean {
-    return this.promoted !== undefined && this.promoted[k] === 1;
-  }
-
-  i(k: number): string {
-    const v = this.konst(k);
-    if (v !== undefined) return lit(v);
-    this.mark(k, READ);
-    return this.local(k) ? `w${k}` : `S[fp + ${k}]`;
-  }
-
-  set(k: number, e: string): string {
-    this.written(k);
-    return this.local(k) ? `w${k} = ${e};` : `S[fp + ${k}] = ${e};`;
-  }
-
-  f32(k: number): string {
-    const v = this.konst(k);
-    if (v !== undefined) {
-      i32Scratch[0] = v;
-      const l = numLit(f32Scratch[0]!);
-      if (l !== undefined) return l;
-    }
-    this.mark(k, READ | FLOAT);
-    return `F32[fp + ${k}]`;
-  }
-
-  setF32(k: number, e: string): string {
-    this.written(k);
-    this.mark(k, FLOAT);
-    return `F32[fp + ${k}] = ${e};`;
-  }
-
-  f64(k: number): string {
-    if ((k & 1) !== 0) this.refusal = 'odd-float-slot';
-    const lo = this.konst(k), hi = this.konst(k + 1);
-    if (lo !== undefined && hi !== undefined) {
-      i32Scratch[0] = lo;
-      i32Scratch[1] = hi;
-      const l = numLit(f64Scratch[0]!);
-      if (l !== undefined) return l;
-    }
-    this.mark(k, READ | FLOAT);
-    this.mark(k + 1, READ | FLOAT);
-    return `F64[fh + ${k >> 1}]`;
-  }
-
-  setF64(k: number, e: string): string {
-    if ((k & 1) !== 0) this.refusal = 'odd-float-slot';
-    this.written(k);
-    this.written(k + 1);
-    this.mark(k, FLOAT);
-    this.mark(k + 1, FLOAT);
-    return `F64[fh + ${k >> 1}] = ${e};`;
-  }
-
-  spill(k: number, n: number): string {
-    let s = '';
-    for (let j = k; j < k + n; j++) {
-      if (this.konst(j) !== undefined) continue; // constants are in the frame already
-      this.mark(j, READ);
-      if (this.local(j)) s += `S[fp + ${j}] = w${j}; `;
-    }
-    return s;
-  }
-
-  reload(k: number, n: number): string {
-    let s = '';
-    for (let j = k; j < k + n; j++) {
-      this.written(j);
-      if (this.local(j)) s += `w${j} = S[fp + ${j}]; `;
-    }
-    return s;
-  }
-
-  at(k: number): string {
-    return `fp + ${k}`;
-  }
-
-  mem(): string {
-    this.usesMemory = true;
-    return 'dv';
-  }
-
-  global(idx: number): string {
-    this.globals.add(idx);
-    return `g${idx}`;
-  }
-
-  /** Set when the instruction being emitted may throw; emitBlocks then clears `p` after it. */
-  threw = false;
-
-  mayThrow(pc: number): string {
-    this.threw = true;
-    return `p = ${pc};`;
-  }
-
-  exit(pc: number): string {
-    return `{ r = ${pc}; break out; }`;
-  }
-}
-
 /** Entry points: where the interpreter may hand control to the compiled code. */
 function entryPoints(code: Int32Array, instrs: readonly Instr[]): Set<number> {
   const entries = new Set<number>([0]);
@@ -235,8 +78,15 @@ function entryPoints(code: Int32Array, instrs: readonly Instr[]): Set<number> {
   return entries;
 }
 
+/** A frame the block emitter drives: told where instructions and blocks start. */
+interface Pass extends Frame {
+  beginBlock(): void;
+  begin(pc: number): void;
+  end(): void;
+}
+
 /** The body of the dispatch loop: one case per block, in code order. */
-function emitBlocks(f: CodeFrame, code: Int32Array, instrs: readonly Instr[], blockOf: ReadonlyMap<number, number>): string {
+function emitBlocks(f: Pass, code: Int32Array, instrs: readonly Instr[], blockOf: ReadonlyMap<number, number>): string {
   const out: string[] = [];
   const jump = (t: number): string => `{ blk = ${blockOf.get(t)!}; continue; }`;
   let reachable = false;
@@ -245,12 +95,15 @@ function emitBlocks(f: CodeFrame, code: Int32Array, instrs: readonly Instr[], bl
     const id = blockOf.get(pc);
     if (id !== undefined) {
       out.push(`case ${id}:`);
+      f.beginBlock();
       reachable = true;
     }
     if (!reachable) continue; // dead code after a jump: no case leads here
+    f.begin(pc);
     if (leaves(op)) {
       out.push(`r = ${pc}; break out;`);
       reachable = false;
+      f.end();
       continue;
     }
     switch (op) {
@@ -288,79 +141,95 @@ function emitBlocks(f: CodeFrame, code: Int32Array, instrs: readonly Instr[], bl
           const cond = unsigned ? `(${x} >>> 0) ${rel} (${y} >>> 0)` : `${x} ${rel} ${y}`;
           out.push(`if (${cond}) ${jump(code[pc + 3]!)}`);
         } else {
-          f.threw = false;
           out.push(emitterOf(op)!(f, code, pc));
-          // Past it, nothing else may hand an error to the interpreter as if it came from here.
-          if (f.threw) out.push('p = -1;');
         }
     }
+    f.end();
     if (endsBlock(op)) reachable = false;
   }
   return out.join('\n');
 }
 
+/** Records how every instruction uses slots (again when constant slots turn out to be written). */
+function record(cf: CompiledFunc, consts: Consts, slots: number, instrs: readonly Instr[], blockOf: ReadonlyMap<number, number>): RecordFrame | undefined {
+  for (;;) {
+    const rf = new RecordFrame(consts, slots);
+    try {
+      emitBlocks(rf, cf.code, instrs, blockOf);
+    } catch (e) {
+      if (e instanceof RangeError) return undefined;
+      throw e;
+    }
+    if (!rf.changed) return rf;
+  }
+}
+
+/** The function's source: prologue (declarations, entry dispatch and loads), blocks, epilogue. */
+function assemble(p: Plan, ef: EmitFrame, rf: RecordFrame, body: string, entries: readonly number[], entryIdx: readonly number[], metered: boolean): string {
+  const vars: string[] = [];
+  for (const s of p.homeVars) vars.push(...(p.home[s] === Rep.HomeF64 ? [`d${s}`] : [`w${s << 1}`, `w${(s << 1) + 1}`]));
+  for (const s of p.tmpInts) vars.push(`t${s << 1}`, `t${(s << 1) + 1}`);
+  for (const s of p.tmpF64s) vars.push(`u${s}`);
+  const src: string[] = ['"use strict";', 'return function jit(ex, inst, fp, pc) {'];
+  src.push('const S = ex.S, F32 = ex.F32, F64 = ex.F64, fh = fp >> 1;');
+  if (vars.length > 0) src.push(`let ${vars.map((v) => `${v} = 0`).join(', ')};`);
+  const cases = entries.map((pc, b) => `case ${pc}: blk = ${b}; ${(p.loads.get(entryIdx[b]!) ?? []).map((s) => ef.load(s)).join(' ')} break;`);
+  src.push(`let blk = 0; switch (pc) { ${cases.join('\n')} default: return pc; }`);
+  if (rf.usesMemory) src.push('const dv = inst.mems[0].dv;');
+  for (const n of rf.sizes) src.push(`const m${n} = dv.byteLength - ${n};`);
+  for (const g of rf.globals) src.push(`const g${g} = inst.globals[${g}].v;`);
+  if (metered) src.push('let fuel = ex.fuel;');
+  src.push('let r = -1;');
+  src.push('out: for (;;) { switch (blk) {', body, '} bug(blk); }');
+  if (metered) src.push('ex.fuel = fuel;');
+  for (const s of p.flush) src.push(ef.flush(s));
+  src.push('return r;', '};');
+  return src.join('\n');
+}
+
 /**
- * Compiles a function's internal code to JavaScript, or says why it will not.
- * Builds the source only from numbers of the internal code (no names or strings from the module).
+ * Compiles a function's internal code to JavaScript, or says why it will not. `arity` gives
+ * the parameter counts of call targets (without it, a call is taken to read every slot above
+ * its base). Builds the source only from numbers (no names or strings from the module).
  */
-export function compileFunction(cf: CompiledFunc): CompileOutcome {
+export function compileFunction(cf: CompiledFunc, arity?: CallArity): CompileOutcome {
   const code = cf.code;
   if (code.length > MAX_CODE_WORDS) return { ok: false, why: 'too-large' };
   const instrs = decode(code);
   if (instrs === undefined) return { ok: false, why: 'unknown-opcode' };
-  const entries = entryPoints(code, instrs);
-  const sorted = [...entries].sort((a, b) => a - b);
-  const blockOf = new Map<number, number>(sorted.map((pc, i) => [pc, i]));
+  const entries = [...entryPoints(code, instrs)].sort((a, b) => a - b);
+  const blockOf = new Map<number, number>(entries.map((pc, i) => [pc, i]));
+  const slots = (cf.frameWords >> 1) + 1;
+  const consts = new Consts(cf.localWords, cf.consts);
 
-  const f = new CodeFrame(cf);
-  // Recording passes: how each word is used. A second one when constant words turned out to be
-  // written, since reading them from the frame changes what the emitters record.
-  for (let pass = 0; pass === 0 || f.changed; pass++) {
-    f.changed = false;
-    f.use.fill(0);
-    try {
-      emitBlocks(f, code, instrs, blockOf);
-    } catch (e) {
-      if (e instanceof RangeError) return { ok: false, why: 'unknown-opcode' };
-      throw e;
-    }
-  }
-  if (f.refusal !== undefined) return { ok: false, why: f.refusal };
+  const rf = record(cf, consts, slots, instrs, blockOf);
+  if (rf === undefined) return { ok: false, why: 'unknown-opcode' };
+  const pcs = instrs.map((ins) => ins.pc);
+  const indexOf = new Map<number, number>(pcs.map((pc, i) => [pc, i]));
+  const effects: Effects[] = instrs.map(({ pc, op }) => {
+    if (leaves(op)) return exitEffects(code, pc, cf.resultCount, arity, slots);
+    const a = rf.access.get(pc);
+    return { uses: a === undefined ? [] : [...a.uses.keys()], defs: a === undefined ? [] : [...a.defs.keys()], exit: false };
+  });
+  const liveness = new Liveness(slots, pcs, effects, instrs.map(({ pc, len }) => successors(code, pc, len)));
+  const p = plan({
+    slots, pcs, access: rf.access, consts, liveness,
+    exits: instrs.map(({ op }) => leaves(op) || op === IOp.Fuel),
+    ends: instrs.map(({ op }) => endsBlock(op)),
+    branches: instrs.map(({ pc, op }) => (leaves(op) ? [] : targetsOf(code, pc).map((t) => indexOf.get(t)!))),
+    labels: pcs.map((pc) => blockOf.has(pc)),
+  });
 
-  const promoted = new Uint8Array(f.use.length);
-  const locals: number[] = [];
-  for (let k = 0; k < f.use.length && locals.length < MAX_LOCAL_WORDS; k++) {
-    const u = f.use[k]!;
-    if (u !== 0 && (u & FLOAT) === 0) {
-      promoted[k] = 1;
-      locals.push(k);
-    }
+  const ef = new EmitFrame(consts, slots, p, rf.access);
+  let body: string;
+  try {
+    body = emitBlocks(ef, code, instrs, blockOf);
+  } catch (e) {
+    if (e instanceof RangeError) return { ok: false, why: 'unknown-opcode' };
+    throw e;
   }
-  f.promoted = promoted;
-  const body = emitBlocks(f, code, instrs, blockOf);
   const metered = instrs.some((ins) => ins.op === IOp.Fuel);
-  const dirty = locals.filter((k) => (f.use[k]! & WRITTEN) !== 0);
-
-  const src: string[] = [];
-  src.push('"use strict";');
-  src.push('return function jit(ex, inst, fp, pc) {');
-  src.push(`let blk; switch (pc) { ${sorted.map((pc, i) => `case ${pc}: blk = ${i}; break;`).join(' ')} default: return pc; }`);
-  src.push('const S = ex.S, F32 = ex.F32, F64 = ex.F64, fh = fp >> 1;');
-  if (f.usesMemory) src.push('const dv = inst.mems[0].dv;');
-  for (const g of f.globals) src.push(`const g${g} = inst.globals[${g}].v;`);
-  if (metered) src.push('let fuel = ex.fuel;');
-  if (locals.length > 0) src.push(`let ${locals.map((k) => `w${k} = S[fp + ${k}]`).join(', ')};`);
-  src.push('let r = -1, p = -1;');
-  src.push('try {');
-  src.push('out: for (;;) { switch (blk) {');
-  src.push(body);
-  src.push('} bug(blk); }');
-  src.push('} catch (e) { if (p < 0) throw e; r = p; }');
-  if (metered) src.push('ex.fuel = fuel;');
-  for (const k of dirty) src.push(`S[fp + ${k}] = w${k};`);
-  src.push('return r;');
-  src.push('};');
-  const source = src.join('\n');
+  const source = assemble(p, ef, rf, body, entries, entries.map((pc) => indexOf.get(pc)!), metered);
   if (source.length > MAX_SOURCE_CHARS) return { ok: false, why: 'source-too-large' };
   // The source holds only JavaScript keywords, the runtime's names and numbers from `code`.
   const factory = new Function(...RUNTIME_NAMES, source) as (...h: unknown[]) => JitFn;

@@ -2,8 +2,9 @@
 // it: `interp` never compiles, `jit` compiles every function when it is first translated, `auto`
 // (the default) compiles a function once the interpreter has run enough of its instructions.
 
+import type { FuncType, ModuleAst } from '../../types.ts';
 import type { CompiledFunc, JitFn } from '../code.ts';
-import { compileFunction, MAX_CODE_WORDS } from './compile.ts';
+import { compileFunction, MAX_CODE_WORDS, type CallArity } from './compile.ts';
 
 export type TierMode = 'interp' | 'jit' | 'auto';
 
@@ -56,8 +57,8 @@ export function tierStats(): TierStats {
 }
 
 /** Compiled code for cf, or undefined when the fast tier leaves it to the interpreter. */
-function compiled(cf: CompiledFunc): JitFn | undefined {
-  const r = compileFunction(cf);
+function compiled(cf: CompiledFunc, arity: CallArity | undefined): JitFn | undefined {
+  const r = compileFunction(cf, arity);
   if (r.ok) stats.compiled++;
   else stats.refused++;
   return r.ok ? r.fn : undefined;
@@ -69,13 +70,13 @@ function compiled(cf: CompiledFunc): JitFn | undefined {
  * and hands over (the interpreter keeps calling it until the current call returns: from then on
  * it forwards to the compiled code).
  */
-function counter(cf: CompiledFunc): JitFn {
+function counter(cf: CompiledFunc, arity: CallArity | undefined): JitFn {
   let left = HOT_STEPS;
   let fn: JitFn | undefined;
   const stub: JitFn = (ex, inst, fp, pc) => {
     if (fn !== undefined) return fn(ex, inst, fp, pc);
     if (--left > 0) return pc;
-    fn = compiled(cf);
+    fn = compiled(cf, arity);
     if (fn === undefined) {
       fn = (_ex, _inst, _fp, p) => p; // not compilable after all: the interpreter keeps it
       cf.jit = undefined;
@@ -90,9 +91,18 @@ function counter(cf: CompiledFunc): JitFn {
 /**
  * Sets up a freshly translated function for the current mode (called once per translation, by
  * compile-cache.ts): compiles it now (`jit`), installs the counting stand-in (`auto`) or leaves
- * it to the interpreter (`interp`, or code too large to compile).
+ * it to the interpreter (`interp`, or code too large to compile). `arity` (see `callArity`)
+ * tells the compiler which slots each call reads.
  */
-export function prepareTier(cf: CompiledFunc): void {
+export function prepareTier(cf: CompiledFunc, arity?: CallArity): void {
   if (mode === 'interp' || cf.code.length > MAX_CODE_WORDS) return;
-  cf.jit = mode === 'jit' ? compiled(cf) : counter(cf);
+  cf.jit = mode === 'jit' ? compiled(cf, arity) : counter(cf, arity);
+}
+
+/** The parameter counts of a module's call targets, as the compiler wants them. */
+export function callArity(ast: ModuleAst, funcTypes: readonly FuncType[]): CallArity {
+  return {
+    funcParams: (idx) => funcTypes[idx]?.params.length ?? 0,
+    typeParams: (idx) => ast.types[idx]?.params.length ?? 0,
+  };
 }
