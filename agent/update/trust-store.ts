@@ -8,7 +8,9 @@ import { trustUpdateMessage, type TrustUpdate } from '../../schemas/messages/tru
 import { keyId } from '../../schemas/names.ts';
 import { s, SchemaError } from '../../schemas/schema/index.ts';
 import { readFileIfExists, writeFileAtomic } from './atomic-file.ts';
+import { decodeBundle } from './bundle.ts';
 import { decodeSign } from './cose.ts';
+import { verifyModuleBytes } from './module-bytes.ts';
 import { loadFloors, raiseDesiredState, raiseManifest, raiseTime, saveFloors, type Floors } from './floors.ts';
 import { UpdateRejected } from './rejection.ts';
 import { checkTrustUpdate } from './_trust-update.ts';
@@ -144,6 +146,17 @@ export class TrustStore {
    */
   verifyDesiredState(signedState: Uint8Array, signedManifests: readonly Uint8Array[], device: DeviceIdentity): VerifiedDesiredState {
     return verifyDesiredState(signedState, signedManifests, this.context(device));
+  }
+
+  /**
+   * Verifies a bundle file as a device installs one: layout, then the signed manifest (before the module is looked
+   * at), then the module's size and digest.
+   * @throws UpdateRejected
+   */
+  async verifyBundle(bundle: Uint8Array, device: DeviceIdentity): Promise<{ readonly verified: VerifiedManifest; readonly module: Uint8Array }> {
+    const parts = decodeBundle(bundle);
+    const verified = this.verifyManifest(parts.signedManifest, device);
+    return { verified, module: await verifyModuleBytes(verified.manifest, parts.module) };
   }
 
   /**
