@@ -1,8 +1,8 @@
-// `npm run fuzz:diff -- --seeds N [--start S] [--workers W] [--subject fleetlet|v8] [--no-save]`:
+// `npm run fuzz:diff -- --seeds N [--start S] [--workers W] [--subject fleetlet|v8] [--tier T] [--no-save]`:
 // compares fleetlet's engine with V8 on N binaryen seeds and prints progress and a summary.
 
 import { parseArgs } from 'node:util';
-import { formatSummary, runSeeds, type SubjectName } from './diff-run.ts';
+import { formatSummary, runSeeds, type SubjectName, type Tier } from './diff-run.ts';
 
 const { values } = parseArgs({
   options: {
@@ -11,12 +11,13 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     subject: { type: 'string', default: 'fleetlet' },
     calls: { type: 'string', default: '2' },
+    tier: { type: 'string' },
     'no-save': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  console.log('Usage: npm run fuzz:diff -- --seeds N [--start S] [--workers W] [--subject fleetlet|v8] [--calls K] [--no-save]');
+  console.log('Usage: npm run fuzz:diff -- --seeds N [--start S] [--workers W] [--subject fleetlet|v8] [--tier interp|jit|auto] [--calls K] [--no-save]');
   process.exit(0);
 }
 const count = Number(values.seeds);
@@ -37,10 +38,16 @@ if (subject === 'fleetlet') {
     process.exit(2);
   }
 }
+const tier = values.tier as Tier | undefined;
+if (tier !== undefined && !['interp', 'jit', 'auto'].includes(tier)) {
+  console.error(`Cannot run: unknown --tier "${values.tier}"`);
+  process.exit(2);
+}
 const seeds = Array.from({ length: count }, (_, i) => start + i);
 const every = Math.max(1, Math.floor(count / 20));
 const summary = await runSeeds(seeds, {
   subject,
+  ...(tier === undefined ? {} : { tier }),
   workers: Number(values.workers),
   callsPerExport: Number(values.calls),
   saveRegressions: !values['no-save'],

@@ -63,8 +63,13 @@ export interface DiffSummary {
   readonly wallMs: number;
 }
 
+/** fleetlet's execution tier (`FLEETLET_TIER`): interpreter only, every function compiled to JavaScript, or by heat. */
+export type Tier = 'interp' | 'jit' | 'auto';
+
 export interface RunSeedsOptions {
   readonly subject: SubjectName;
+  /** The tier the child processes run fleetlet's engine in (default: the environment's). */
+  readonly tier?: Tier;
   readonly workers: number;
   readonly callsPerExport?: number;
   /** Per-seed watchdog; a seed without an answer by then is a mismatch (hang). */
@@ -118,12 +123,17 @@ export async function runSeeds(seeds: readonly number[], options: RunSeedsOption
     options.onSeed?.(r, done);
   };
   const jobs = seeds.map((seed): SeedJob => ({ seed, subject: options.subject, callsPerExport: options.callsPerExport ?? 2 }));
-  if (options.workers <= 0) await prepareSubject(options.subject);
+  if (options.workers <= 0) {
+    if (options.tier !== undefined && options.tier !== (process.env['FLEETLET_TIER'] || 'auto')) {
+      throw new Error(`Cannot run tier "${options.tier}" in process: set FLEETLET_TIER or use workers`);
+    }
+    await prepareSubject(options.subject);
+  }
   await runPool<SeedJob, SeedResult>(jobs, {
     workerScript: fileURLToPath(new URL('./diff-worker.ts', import.meta.url)),
     workers: options.workers,
     timeoutMs: options.timeoutMs ?? 120_000,
-    env: { FUZZ_SUBJECT: options.subject },
+    env: { FUZZ_SUBJECT: options.subject, ...(options.tier === undefined ? {} : { FLEETLET_TIER: options.tier }) },
     inProcess: runSeed,
     onResult: (_job, r) => record(r),
     onFailure: (job, reason) => record({ seed: job.seed, result: { status: 'mismatch', detail: reason, compared: 0, inconclusive: 0, unsupported: 0 }, ms: 0 }),

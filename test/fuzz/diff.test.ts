@@ -5,8 +5,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { wasmOptVersion } from './binaryen.ts';
+import { setTierMode, tierMode } from '../../agent/wasm/exec/jit/tier.ts';
 import { compareModule, diffModule, type DiffResult } from './diff.ts';
-import { REGRESSIONS_DIR, formatSummary, runSeeds } from './diff-run.ts';
+import { REGRESSIONS_DIR, formatSummary, runSeeds, type Tier } from './diff-run.ts';
 import type { Engine, LogEntry, Outcome, Session } from './engine-types.ts';
 import { engineNotReady, fleetletEngine } from './fleetlet-engine.ts';
 import { suiteSize } from './profile.ts';
@@ -169,23 +170,36 @@ describe('binaryen seeds', () => {
 
   const notReady = engineNotReady();
   const seeds = suiteSize('FUZZ_DIFF_SEEDS', 2000);
+  // fleetlet runs code in an interpreter and compiles hot functions to JavaScript: `auto` (the
+  // default, as devices run) and `jit` (every function compiled) are both compared.
+  const tiers = (process.env['FUZZ_DIFF_TIERS'] ?? 'auto,jit').split(',').filter((t) => t !== '') as Tier[];
 
-  it.skipIf(notReady !== undefined)(`fleetlet matches V8 on ${seeds} binaryen seeds${notReady === undefined ? '' : ` (skipped: ${notReady})`}`, async () => {
-    const s = await runSeeds(Array.from({ length: seeds }, (_, i) => i + 1), { subject: 'fleetlet', workers: 2 });
-    console.log(`fuzz:diff ${formatSummary(s)}`);
-    expect(s.mismatches).toEqual([]);
-    expect(s.matched + s.nanOnly.length).toBeGreaterThan(seeds * 0.95);
-  });
+  for (const tier of tiers) {
+    it.skipIf(notReady !== undefined)(`fleetlet (${tier} tier) matches V8 on ${seeds} binaryen seeds${notReady === undefined ? '' : ` (skipped: ${notReady})`}`, async () => {
+      const s = await runSeeds(Array.from({ length: seeds }, (_, i) => i + 1), { subject: 'fleetlet', tier, workers: 2 });
+      console.log(`fuzz:diff tier ${tier}: ${formatSummary(s)}`);
+      expect(s.mismatches).toEqual([]);
+      expect(s.matched + s.nanOnly.length).toBeGreaterThan(seeds * 0.95);
+    });
+  }
 });
 
 describe('saved regressions', () => {
   const files = readdirSync(REGRESSIONS_DIR, { withFileTypes: true }).filter((f) => f.name.endsWith('.wasm')).map((f) => f.name).sort();
   const notReady = engineNotReady();
-  it.skipIf(files.length === 0 || notReady !== undefined)(`fleetlet matches V8 on each of the ${files.length} saved regression modules`, () => {
-    const bad = files
-      .map((f) => ({ f, r: diffModule(new Uint8Array(readFileSync(`${REGRESSIONS_DIR}${f}`)), fleetletEngine, v8Engine, { argSeed: Number(f.replace(/\D/g, '')) || 1 }) }))
-      .filter(({ r }) => r.status === 'mismatch' || r.status === 'skipped')
-      .map(({ f, r }) => `${f}: ${status(r)}`);
-    expect(bad).toEqual([]);
-  });
+  for (const tier of ['interp', 'jit', 'auto'] as const) {
+    it.skipIf(files.length === 0 || notReady !== undefined)(`fleetlet (${tier} tier) matches V8 on each of the ${files.length} saved regression modules`, () => {
+      const before = tierMode();
+      setTierMode(tier);
+      try {
+        const bad = files
+          .map((f) => ({ f, r: diffModule(new Uint8Array(readFileSync(`${REGRESSIONS_DIR}${f}`)), fleetletEngine, v8Engine, { argSeed: Number(f.replace(/\D/g, '')) || 1 }) }))
+          .filter(({ r }) => r.status === 'mismatch' || r.status === 'skipped')
+          .map(({ f, r }) => `${f}: ${status(r)}`);
+        expect(bad).toEqual([]);
+      } finally {
+        setTierMode(before);
+      }
+    });
+  }
 });
