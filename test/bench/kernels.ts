@@ -35,7 +35,7 @@ if (kernels.length === 0) {
   process.exit(2);
 }
 const metering = !values['no-metering'];
-console.log(`kernels from ${dir}; fleetlet fuel metering ${metering ? 'on' : 'off'}; ${values.quick ? 'quick (small_n, 1 run)' : `n picked for ~${values.target} ms on fleetlet, median of ${values.repeats}`}`);
+console.log(`kernels from ${dir}; fleetlet tier ${process.env['FLEETLET_TIER'] || 'auto'}, fuel metering ${metering ? 'on' : 'off'}; ${values.quick ? 'quick (small_n, 1 run)' : `n picked for ~${values.target} ms on fleetlet, median of ${values.repeats}`}`);
 const results: KernelResult[] = [];
 let failed = false;
 for (const k of kernels) {
