@@ -43,3 +43,9 @@ export const sha256 = s.bytes({ length: 32 });
 export const seconds = s.uint();
 /** Milliseconds since the Unix epoch (reports). */
 export const millis = s.uint();
+/** A stable error or reason code ("digest-mismatch", "rollback"). */
+export const errorCode = s.text({ maxBytes: 64, minBytes: 1, pattern: /[a-z][a-z0-9-]{0,63}/, describe: 'a code (lowercase letters, digits, "-")' });
+/** The name of a message type, as `SUPPORTED_VERSIONS` lists it ("desiredState"). */
+export const messageName = s.text({ maxBytes: 64, minBytes: 1, pattern: /[a-z][A-Za-z0-9]{0,63}/, describe: 'a message name' });
+/** The schema versions of each message type an agent accepts, so the cloud sends what it understands. */
+export const supportedVersions = s.map(messageName, s.array(s.uint({ max: 0xffff }), { minItems: 1, maxItems: 16 }), { maxEntries: 32 });
