@@ -5,7 +5,7 @@ import type { FuncType, ModuleAst } from '../types.ts';
 import type { WasmFuncInst } from '../runtime/store.ts';
 import type { CompiledFunc } from './code.ts';
 import { DEFAULT_FUEL_COSTS } from './fuel.ts';
-import { callArity, prepareTier } from './jit/tier.ts';
+import { funcInfo, prepareTier } from './jit/tier.ts';
 import { funcTypesOf, translateFunction } from './translate.ts';
 
 const funcTypesCache = new WeakMap<ModuleAst, FuncType[]>();
@@ -29,7 +29,7 @@ export function compiledOf(f: WasmFuncInst): CompiledFunc {
   if (c === undefined) {
     const types = funcTypes(inst.ast);
     c = translateFunction(inst.ast, types, def, inst.metering ? DEFAULT_FUEL_COSTS : undefined);
-    prepareTier(c, callArity(inst.ast, types)); // the fast tier's policy: compile now, count until hot, or never
+    prepareTier(c, funcInfo(inst.ast, types, def)); // the fast tier's policy: compile now, count until hot, or never
     inst.codeCache[def] = c;
   }
   f.code = c;

@@ -13,12 +13,17 @@ export interface Effects {
   readonly exit: boolean;
 }
 
-/** Parameter counts of call targets, from the module (numbers only). */
-export interface CallArity {
+/** What the compiler may know about a function from its module (numbers only). */
+export interface FuncInfo {
   /** Parameters of function `idx` (in the module's function index space). */
   readonly funcParams: (idx: number) => number;
   /** Parameters of type `idx`. */
   readonly typeParams: (idx: number) => number;
+  /**
+   * Per local (parameters first): 1 when its type is 32 bits wide (i32, f32, references), so
+   * that no reader ever looks at its slot's high word.
+   */
+  readonly narrow: Uint8Array;
 }
 
 /**
@@ -47,7 +52,7 @@ const EXIT_OPERANDS: Readonly<Record<number, { readonly uses: readonly number[];
  * What an instruction left to the interpreter reads and writes. A call reads its arguments
  * (the callee's frame starts at `base`); its results are loaded again when control comes back.
  */
-export function exitEffects(code: Int32Array, pc: number, resultCount: number, arity: CallArity | undefined, slots: number): Effects {
+export function exitEffects(code: Int32Array, pc: number, resultCount: number, arity: FuncInfo | undefined, slots: number): Effects {
   const op = code[pc]!;
   const range = (from: number, n: number): number[] => Array.from({ length: Math.max(0, Math.min(n, slots - from)) }, (_, i) => from + i);
   switch (op) {

@@ -213,8 +213,22 @@ export class EmitFrame implements Frame {
     private readonly slots: number,
     private readonly place: Placement,
     private readonly access: ReadonlyMap<number, Access>,
+    /** Per local slot: 1 when only its low word matters (it has no high-word variable). */
+    private readonly narrow: Uint8Array,
   ) {
     this.flushed = new Set(place.flush);
+  }
+
+  /** True when slot s's home holds only its low word (a 32-bit local). */
+  private isNarrow(s: number, r: Rep): boolean {
+    return r === Rep.HomeInt && this.narrow[s] === 1;
+  }
+
+  /** Names of the variables of slot s's home, for their declaration. */
+  homeNames(s: number): string[] {
+    const h = this.place.home[s] as Rep;
+    if (h === Rep.HomeF64) return [`d${s}`];
+    return this.isNarrow(s, h) ? [`w${s << 1}`] : [`w${s << 1}`, `w${(s << 1) + 1}`];
   }
 
   /** A block starts here (a label): every value is in its home. */
@@ -251,7 +265,7 @@ export class EmitFrame implements Frame {
     switch (r) {
       case Rep.Const: return lit(this.consts.word(k)!);
       case Rep.Mem: return `S[fp + ${k}]`;
-      case Rep.HomeInt: return `w${k}`;
+      case Rep.HomeInt: return hi === 1 && this.isNarrow(s, r) ? '0' : `w${k}`;
       case Rep.TmpInt: return `t${k}`;
       case Rep.HomeF64: return `${hi === 0 ? 'f64Lo' : 'f64Hi'}(d${s})`;
       case Rep.TmpF64: return `${hi === 0 ? 'f64Lo' : 'f64Hi'}(u${s})`;
@@ -276,7 +290,7 @@ export class EmitFrame implements Frame {
   /** Variable names of the words of slot s in r (Int reps) or its double (F64 reps). */
   private names(s: number, r: Rep): [string, string] {
     switch (r) {
-      case Rep.HomeInt: return [`w${s << 1}`, `w${(s << 1) + 1}`];
+      case Rep.HomeInt: return [`w${s << 1}`, this.isNarrow(s, r) ? '' : `w${(s << 1) + 1}`];
       case Rep.TmpInt: return [`t${s << 1}`, `t${(s << 1) + 1}`];
       case Rep.HomeF64: return [`d${s}`, ''];
       case Rep.TmpF64: return [`u${s}`, ''];
@@ -293,7 +307,7 @@ export class EmitFrame implements Frame {
       case Rep.TmpF64: return `F64[fh + ${s}] = ${this.names(s, r)[0]};`;
       default: {
         const [lo, hi] = this.names(s, r);
-        return `S[fp + ${s << 1}] = ${lo}; S[fp + ${(s << 1) + 1}] = ${hi};`;
+        return `S[fp + ${s << 1}] = ${lo};${hi === '' ? '' : ` S[fp + ${(s << 1) + 1}] = ${hi};`}`;
       }
     }
   }
@@ -308,7 +322,7 @@ export class EmitFrame implements Frame {
     const s = k >> 1, t = this.target(s);
     switch (t) {
       case Rep.Mem: return `S[fp + ${k}] = ${e};`;
-      case Rep.HomeInt: return `w${k} = ${e};`;
+      case Rep.HomeInt: return (k & 1) === 1 && this.isNarrow(s, t) ? '' : `w${k} = ${e};`;
       case Rep.TmpInt: return `t${k} = ${e};`;
       default: throw new RangeError(`slot ${s} written as a word at ${this.pc} but placed as ${t}`);
     }
@@ -375,7 +389,7 @@ export class EmitFrame implements Frame {
       case Rep.HomeInt:
       case Rep.TmpInt: {
         const [lo, hi] = this.names(sd, t);
-        return `${lo} = ${word(0)}; ${hi} = ${word(1)};`;
+        return `${lo} = ${word(0)};${hi === '' ? '' : ` ${hi} = ${word(1)};`}`;
       }
       case Rep.HomeF64:
       case Rep.TmpF64:
@@ -398,7 +412,7 @@ export class EmitFrame implements Frame {
       case Rep.TmpF64: return `${this.names(s, t)[0]} = F64[fh + ${s}];`;
       default: {
         const [lo, hi] = this.names(s, t);
-        return `${lo} = S[fp + ${k}]; ${hi} = S[fp + ${k + 1}];`;
+        return `${lo} = S[fp + ${k}];${hi === '' ? '' : ` ${hi} = S[fp + ${k + 1}];`}`;
       }
     }
   }
@@ -443,7 +457,10 @@ export class EmitFrame implements Frame {
   load(s: number): string {
     const h = this.place.home[s] as Rep;
     if (h === Rep.HomeF64) return `d${s} = F64[fh + ${s}];`;
-    if (h === Rep.HomeInt) return `w${s << 1} = S[fp + ${s << 1}]; w${(s << 1) + 1} = S[fp + ${(s << 1) + 1}];`;
+    if (h === Rep.HomeInt) {
+      const lo = `w${s << 1} = S[fp + ${s << 1}];`;
+      return this.isNarrow(s, h) ? lo : `${lo} w${(s << 1) + 1} = S[fp + ${(s << 1) + 1}];`;
+    }
     return '';
   }
 

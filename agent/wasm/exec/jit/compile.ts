@@ -12,14 +12,14 @@
 
 import type { CompiledFunc, JitFn } from '../code.ts';
 import { IOp } from '../code.ts';
-import { Consts, EmitFrame, RecordFrame, Rep } from './_frame.ts';
-import { exitEffects, Liveness, successors, type CallArity, type Effects } from './_flow.ts';
+import { Consts, EmitFrame, RecordFrame } from './_frame.ts';
+import { exitEffects, Liveness, successors, type FuncInfo, type Effects } from './_flow.ts';
 import { emitterOf, type Frame } from './_ops.ts';
 import { endsBlock, instrLength, isFusedBranch, isLeftToInterpreter, targetsOf } from './_instr.ts';
 import { plan, type Plan } from './_plan.ts';
 import { RUNTIME, RUNTIME_NAMES } from './_runtime.ts';
 
-export type { CallArity } from './_flow.ts';
+export type { FuncInfo } from './_flow.ts';
 
 /** Functions with more internal code than this stay interpreted (V8 stops optimising giant functions). */
 export const MAX_CODE_WORDS = 24_000;
@@ -167,7 +167,7 @@ function record(cf: CompiledFunc, consts: Consts, slots: number, instrs: readonl
 /** The function's source: prologue (declarations, entry dispatch and loads), blocks, epilogue. */
 function assemble(p: Plan, ef: EmitFrame, rf: RecordFrame, body: string, entries: readonly number[], entryIdx: readonly number[], metered: boolean): string {
   const vars: string[] = [];
-  for (const s of p.homeVars) vars.push(...(p.home[s] === Rep.HomeF64 ? [`d${s}`] : [`w${s << 1}`, `w${(s << 1) + 1}`]));
+  for (const s of p.homeVars) vars.push(...ef.homeNames(s));
   for (const s of p.tmpInts) vars.push(`t${s << 1}`, `t${(s << 1) + 1}`);
   for (const s of p.tmpF64s) vars.push(`u${s}`);
   const src: string[] = ['"use strict";', 'return function jit(ex, inst, fp, pc) {'];
@@ -188,11 +188,12 @@ function assemble(p: Plan, ef: EmitFrame, rf: RecordFrame, body: string, entries
 }
 
 /**
- * Compiles a function's internal code to JavaScript, or says why it will not. `arity` gives
- * the parameter counts of call targets (without it, a call is taken to read every slot above
- * its base). Builds the source only from numbers (no names or strings from the module).
+ * Compiles a function's internal code to JavaScript, or says why it will not. `info` gives the
+ * parameter counts of call targets (without it, a call is taken to read every slot above its
+ * base) and the locals whose high word nobody reads. Builds the source only from numbers (no
+ * names or strings from the module).
  */
-export function compileFunction(cf: CompiledFunc, arity?: CallArity): CompileOutcome {
+export function compileFunction(cf: CompiledFunc, info?: FuncInfo): CompileOutcome {
   const code = cf.code;
   if (code.length > MAX_CODE_WORDS) return { ok: false, why: 'too-large' };
   const instrs = decode(code);
@@ -207,7 +208,7 @@ export function compileFunction(cf: CompiledFunc, arity?: CallArity): CompileOut
   const pcs = instrs.map((ins) => ins.pc);
   const indexOf = new Map<number, number>(pcs.map((pc, i) => [pc, i]));
   const effects: Effects[] = instrs.map(({ pc, op }) => {
-    if (leaves(op)) return exitEffects(code, pc, cf.resultCount, arity, slots);
+    if (leaves(op)) return exitEffects(code, pc, cf.resultCount, info, slots);
     const a = rf.access.get(pc);
     return { uses: a === undefined ? [] : [...a.uses.keys()], defs: a === undefined ? [] : [...a.defs.keys()], exit: false };
   });
@@ -220,7 +221,7 @@ export function compileFunction(cf: CompiledFunc, arity?: CallArity): CompileOut
     labels: pcs.map((pc) => blockOf.has(pc)),
   });
 
-  const ef = new EmitFrame(consts, slots, p, rf.access);
+  const ef = new EmitFrame(consts, slots, p, rf.access, info?.narrow ?? new Uint8Array(0));
   let body: string;
   try {
     body = emitBlocks(ef, code, instrs, blockOf);

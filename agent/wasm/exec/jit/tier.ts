@@ -2,9 +2,9 @@
 // it: `interp` never compiles, `jit` compiles every function when it is first translated, `auto`
 // (the default) compiles a function once the interpreter has run enough of its instructions.
 
-import type { FuncType, ModuleAst } from '../../types.ts';
+import { ValType, type FuncType, type ModuleAst } from '../../types.ts';
 import type { CompiledFunc, JitFn } from '../code.ts';
-import { compileFunction, MAX_CODE_WORDS, type CallArity } from './compile.ts';
+import { compileFunction, MAX_CODE_WORDS, type FuncInfo } from './compile.ts';
 
 export type TierMode = 'interp' | 'jit' | 'auto';
 
@@ -57,8 +57,8 @@ export function tierStats(): TierStats {
 }
 
 /** Compiled code for cf, or undefined when the fast tier leaves it to the interpreter. */
-function compiled(cf: CompiledFunc, arity: CallArity | undefined): JitFn | undefined {
-  const r = compileFunction(cf, arity);
+function compiled(cf: CompiledFunc, info: FuncInfo | undefined): JitFn | undefined {
+  const r = compileFunction(cf, info);
   if (r.ok) stats.compiled++;
   else stats.refused++;
   return r.ok ? r.fn : undefined;
@@ -70,13 +70,13 @@ function compiled(cf: CompiledFunc, arity: CallArity | undefined): JitFn | undef
  * and hands over (the interpreter keeps calling it until the current call returns: from then on
  * it forwards to the compiled code).
  */
-function counter(cf: CompiledFunc, arity: CallArity | undefined): JitFn {
+function counter(cf: CompiledFunc, info: FuncInfo | undefined): JitFn {
   let left = HOT_STEPS;
   let fn: JitFn | undefined;
   const stub: JitFn = (ex, inst, fp, pc) => {
     if (fn !== undefined) return fn(ex, inst, fp, pc);
     if (--left > 0) return pc;
-    fn = compiled(cf, arity);
+    fn = compiled(cf, info);
     if (fn === undefined) {
       fn = (_ex, _inst, _fp, p) => p; // not compilable after all: the interpreter keeps it
       cf.jit = undefined;
@@ -91,18 +91,25 @@ function counter(cf: CompiledFunc, arity: CallArity | undefined): JitFn {
 /**
  * Sets up a freshly translated function for the current mode (called once per translation, by
  * compile-cache.ts): compiles it now (`jit`), installs the counting stand-in (`auto`) or leaves
- * it to the interpreter (`interp`, or code too large to compile). `arity` (see `callArity`)
- * tells the compiler which slots each call reads.
+ * it to the interpreter (`interp`, or code too large to compile). `info` (see `funcInfo`) tells
+ * the compiler which slots each call reads and which locals are 32 bits wide.
  */
-export function prepareTier(cf: CompiledFunc, arity?: CallArity): void {
+export function prepareTier(cf: CompiledFunc, info?: FuncInfo): void {
   if (mode === 'interp' || cf.code.length > MAX_CODE_WORDS) return;
-  cf.jit = mode === 'jit' ? compiled(cf, arity) : counter(cf, arity);
+  cf.jit = mode === 'jit' ? compiled(cf, info) : counter(cf, info);
 }
 
-/** The parameter counts of a module's call targets, as the compiler wants them. */
-export function callArity(ast: ModuleAst, funcTypes: readonly FuncType[]): CallArity {
+/** What the compiler may know about defined function `defIndex` of a module (numbers only). */
+export function funcInfo(ast: ModuleAst, funcTypes: readonly FuncType[], defIndex: number): FuncInfo {
+  const own = funcTypes[funcTypes.length - ast.funcs.length + defIndex]!;
+  const types: ValType[] = [...own.params];
+  for (const run of ast.codes[defIndex]!.locals) for (let i = 0; i < run.count; i++) types.push(run.type);
+  const wide = (t: ValType): boolean => t === ValType.I64 || t === ValType.F64 || t === ValType.V128;
+  // Results are copied to the first slots before returning, whatever the locals there hold.
+  const narrow = Uint8Array.from(types, (t, i) => (wide(t) || (i < own.results.length && wide(own.results[i]!)) ? 0 : 1));
   return {
     funcParams: (idx) => funcTypes[idx]?.params.length ?? 0,
     typeParams: (idx) => ast.types[idx]?.params.length ?? 0,
+    narrow,
   };
 }
