@@ -128,9 +128,10 @@ function miss(model: 'power' | 'exp', a: Point, b: Point, c: Point): number {
  * The n at which `run` takes at least `targetMs`, searched from `startN` (timing each try). The
  * cost may grow like a power of n (most kernels) or exponentially (fib): the next n comes from
  * whichever model predicted the last timing better, or the more cautious one until three timings exist.
+ * `measure` times one call (tests pass a model of the cost instead of a clock).
  */
-export function chooseN(run: RunFn, startN: number, targetMs: number): number {
-  const points: Point[] = [{ n: startN, t: timed(run, startN).ms }];
+export function chooseN(run: RunFn, startN: number, targetMs: number, measure: (run: RunFn, n: number) => number = (r, n) => timed(r, n).ms): number {
+  const points: Point[] = [{ n: startN, t: measure(run, startN) }];
   for (let step = 0; step < 20; step++) {
     const b = points[points.length - 1] as Point;
     if (b.t >= targetMs) return b.n;
@@ -144,7 +145,7 @@ export function chooseN(run: RunFn, startN: number, targetMs: number): number {
         : Math.min(...models.map((m) => solve(m, a, b, targetMs)));
       if (Number.isFinite(goal)) next = Math.min(Math.max(Math.ceil(goal), b.n + 1), b.n * 4);
     }
-    points.push({ n: next, t: timed(run, next).ms });
+    points.push({ n: next, t: measure(run, next) });
   }
   return (points[points.length - 1] as Point).n;
 }

@@ -20,26 +20,34 @@ describe('benchmark kernels on fleetlet', () => {
   }
 });
 
-/** A run function that busy-waits `ms(n)` milliseconds. */
-function busy(ms: (n: number) => number): RunFn {
-  return (n) => {
-    const end = performance.now() + ms(n);
-    while (performance.now() < end) { /* spin */ }
-    return n;
-  };
+/** A cost model in place of a clock: chooseN "measures" ms(n) and records every n it tried. */
+function model(ms: (n: number) => number): { measure: (run: RunFn, n: number) => number; tried: number[] } {
+  const tried: number[] = [];
+  return { tried, measure: (_run, n) => { tried.push(n); return ms(n); } };
 }
 
+const noRun: RunFn = (n) => n;
+
 describe('bench helpers', () => {
-  it('chooseN reaches the target for a cost linear in n without overshooting far', () => {
-    const n = chooseN(busy((n) => n), 2, 40);
-    expect(n).toBeGreaterThanOrEqual(40);
-    expect(n).toBeLessThan(120);
+  it('chooseN reaches the target for a cost linear in n in a few tries without overshooting far', () => {
+    const m = model((n) => 10 * n);
+    const n = chooseN(noRun, 2, 500, m.measure);
+    expect(n).toBeGreaterThanOrEqual(50);
+    expect(n).toBeLessThan(75);
+    expect(m.tried.length).toBeLessThanOrEqual(8);
   });
 
-  it('chooseN reaches the target for a cost exponential in n in small steps', () => {
-    const n = chooseN(busy((n) => 1.6 ** (n - 20)), 20, 40);
-    expect(n).toBeGreaterThanOrEqual(28);
-    expect(n).toBeLessThanOrEqual(30);
+  it('chooseN reaches the target for a cost exponential in n (fib) without a runaway step', () => {
+    const m = model((n) => 5 * 1.618 ** (n - 31));
+    const n = chooseN(noRun, 31, 500, m.measure);
+    expect(n).toBeGreaterThanOrEqual(41);
+    expect(n).toBeLessThanOrEqual(43);
+    // No try may cost more than ten times the target.
+    expect(Math.max(...m.tried.map((k) => 5 * 1.618 ** (k - 31)))).toBeLessThan(5000);
+  });
+
+  it('chooseN keeps the start when it already reaches the target', () => {
+    expect(chooseN(noRun, 7, 500, model(() => 600).measure)).toBe(7);
   });
 
   it('median and geomean', () => {
