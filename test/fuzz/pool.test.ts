@@ -26,6 +26,19 @@ describe('runPool', () => {
     expect(failures.get('throw')).toMatch(/Planted failure/);
   });
 
+  it('runPool gives up on a worker script that dies while starting and fails every job', async () => {
+    const failures: string[] = [];
+    await runPool<string, string>(['a', 'b', 'c', 'd'], {
+      workerScript: fixture,
+      workers: 1,
+      timeoutMs: 3000,
+      env: { FIXTURE_FAIL_AT_START: '1' },
+      onResult: () => { throw new Error('No job can succeed'); },
+      onFailure: (job, reason) => failures.push(`${job}: ${reason}`),
+    });
+    expect(failures.sort()).toEqual(['a', 'b', 'c', 'd'].map((j) => `${j}: Not run: three workers in a row died while starting`));
+  });
+
   it('runPool with no workers runs jobs in process and reports thrown errors', async () => {
     const seen: string[] = [];
     await runPool<number, number>([1, 2, 3], {

@@ -25,6 +25,11 @@ export interface PoolOptions<J, R> {
 
 interface Request<J> { readonly id: number; readonly job: J }
 interface Reply<R> { readonly id: number; readonly result?: R; readonly error?: string }
+/** A child's first message: it has loaded its modules; job timers start only from here. */
+interface Ready { readonly ready: true }
+
+/** How long a child may take to load (tsx, the engine) before it counts as dead. */
+const STARTUP_MS = 120_000;
 
 /** Runs every job; resolves when each one has a result or a failure. */
 export async function runPool<J, R>(jobs: readonly J[], options: PoolOptions<J, R>): Promise<void> {
@@ -42,7 +47,7 @@ export async function runPool<J, R>(jobs: readonly J[], options: PoolOptions<J, 
   }
   let next = 0;
   let live = 0;
-  // Children that died before answering anything, in a row: a broken worker script, not a bad job.
+  // Children that died before becoming ready, in a row: a broken worker script, not a bad job.
   let deadOnArrival = 0;
   await new Promise<void>((resolve) => {
     const start = (): void => {
@@ -58,7 +63,8 @@ export async function runPool<J, R>(jobs: readonly J[], options: PoolOptions<J, 
       let pending: number | undefined;
       let timer: NodeJS.Timeout | undefined;
       let failed = false;
-      let answered = false;
+      let ready = false;
+      const startup = setTimeout(() => child.kill('SIGKILL'), STARTUP_MS);
       const assign = (): void => {
         if (next >= jobs.length) {
           pending = undefined;
@@ -74,11 +80,16 @@ export async function runPool<J, R>(jobs: readonly J[], options: PoolOptions<J, 
           child.kill('SIGKILL');
         }, options.timeoutMs);
       };
-      child.on('message', (msg: Reply<R>) => {
+      child.on('message', (msg: Reply<R> | Ready) => {
+        if ('ready' in msg) {
+          clearTimeout(startup);
+          ready = true;
+          deadOnArrival = 0;
+          assign();
+          return;
+        }
         if (msg.id !== pending) return;
         clearTimeout(timer);
-        answered = true;
-        deadOnArrival = 0;
         const job = jobs[msg.id] as J;
         if (msg.error !== undefined) options.onFailure(job, msg.error, msg.id);
         else options.onResult(job, msg.result as R, msg.id);
@@ -86,17 +97,17 @@ export async function runPool<J, R>(jobs: readonly J[], options: PoolOptions<J, 
       });
       child.on('exit', (code, signal) => {
         clearTimeout(timer);
+        clearTimeout(startup);
         if (pending !== undefined && !failed) {
           options.onFailure(jobs[pending] as J, `Worker died (exit code ${code}, signal ${signal})`, pending);
         }
         live--;
-        if (!answered && ++deadOnArrival >= 3) {
-          while (next < jobs.length) options.onFailure(jobs[next] as J, 'Not run: three workers in a row died before answering', next++);
+        if (!ready && ++deadOnArrival >= 3) {
+          while (next < jobs.length) options.onFailure(jobs[next] as J, 'Not run: three workers in a row died while starting', next++);
         }
         if (next < jobs.length) start();
         else if (live === 0) resolve();
       });
-      assign();
     };
     const n = Math.min(options.workers, jobs.length);
     if (n === 0) resolve();
@@ -116,4 +127,5 @@ export function serveJobs<J, R>(handle: (job: J) => R): void {
     process.send?.(reply);
   });
   process.on('disconnect', () => process.exit(0));
+  process.send?.({ ready: true } satisfies Ready);
 }
