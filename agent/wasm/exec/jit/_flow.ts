@@ -130,7 +130,11 @@ export class Liveness {
   /** The slots live before instruction i. */
   liveSlots(i: number): number[] {
     const out: number[] = [];
-    for (let k = 0; k < this.slots; k++) if (this.isLiveIn(i, k)) out.push(k);
+    for (let w = 0; w < this.stride; w++) {
+      for (let bits = this.liveIn[i * this.stride + w]!; bits !== 0; bits &= bits - 1) {
+        out.push((w << 5) + 31 - Math.clz32(bits & -bits));
+      }
+    }
     return out;
   }
 }
