@@ -3,12 +3,11 @@
 
 import { Command, CommanderError } from 'commander';
 import { pathToFileURL } from 'node:url';
+import { keyRole } from '../../schemas/messages/trust-update.ts';
 import { CliError, EXIT } from './errors.ts';
-import { inspect } from './inspect.ts';
-import { keygen, ROLES } from './keygen.ts';
-import { sign } from './sign.ts';
-import { trustApply, trustInit, trustProvision, trustRotate, trustSign } from './trust.ts';
-import { verify } from './verify.ts';
+
+// Commands load their modules when they run: `--help` and `keygen` then start without the engine and the trust store.
+const ROLES = keyRole.values;
 
 /** Where the CLI writes (tests pass their own). */
 export interface CliIo {
@@ -41,7 +40,7 @@ function program(io: CliIo): Command {
     .requiredOption('--out <dir>', 'folder for the key files (created with mode 0700)')
     .option('--id <id>', 'key id (default: ROLE-<first 8 hex digits of the key hash>)')
     .option('--force', 'replace existing key files')
-    .action(async (o: { role: string; out: string; id?: string; force?: boolean }) => print(await keygen(o)));
+    .action(async (o: { role: string; out: string; id?: string; force?: boolean }) => print(await (await import('./keygen.ts')).keygen(o)));
 
   const trust = p.command('trust').description('Make, sign and install trust updates (root keys, signers, rotation, revocation)');
   trust.command('init')
@@ -54,13 +53,13 @@ function program(io: CliIo): Command {
     .option('--expires-in <duration>', 'lifetime of the trust update', '365d')
     .option('--key-valid-for <duration>', 'lifetime of the keys it lists', '730d')
     .option('--key-not-before <instant>', 'start of the keys\' validity (default: always)')
-    .action(async (o) => print(await trustInit(o)));
+    .action(async (o) => print(await (await import('./trust.ts')).trustInit(o)));
   trust.command('sign')
     .description('Add root-key signatures to a trust update (each holder signs in turn)')
     .argument('<file>', 'trust update file')
     .requiredOption('--key <file>', 'a root secret key file (.key); repeatable', collect, [])
     .option('--out <file>', 'write here instead of replacing <file>')
-    .action(async (file: string, o: { key: string[]; out?: string }) => print(await trustSign(file, o)));
+    .action(async (file: string, o: { key: string[]; out?: string }) => print(await (await import('./trust.ts')).trustSign(file, o)));
   trust.command('rotate')
     .description('Make the next trust update: add, remove or revoke keys, change the threshold')
     .requiredOption('--from <file>', 'the trust update in force')
@@ -73,17 +72,17 @@ function program(io: CliIo): Command {
     .option('--expires-in <duration>', 'lifetime of the trust update', '365d')
     .option('--key-valid-for <duration>', 'lifetime of added keys', '730d')
     .option('--key-not-before <instant>', 'start of added keys\' validity (default: always)')
-    .action(async (o) => print(await trustRotate(o)));
+    .action(async (o) => print(await (await import('./trust.ts')).trustRotate(o)));
   trust.command('provision')
     .description('Install the first trust of a device data directory')
     .argument('<file>', 'trust update file')
     .requiredOption('--data-dir <dir>', 'the device data directory')
-    .action(async (file: string, o: { dataDir: string }) => print(await trustProvision(file, o)));
+    .action(async (file: string, o: { dataDir: string }) => print(await (await import('./trust.ts')).trustProvision(file, o)));
   trust.command('apply')
     .description('Apply a trust update to a provisioned device data directory')
     .argument('<file>', 'trust update file')
     .requiredOption('--data-dir <dir>', 'the device data directory')
-    .action(async (file: string, o: { dataDir: string }) => print(await trustApply(file, o)));
+    .action(async (file: string, o: { dataDir: string }) => print(await (await import('./trust.ts')).trustApply(file, o)));
 
   p.command('sign')
     .description('Validate an app\'s module with fleetlet\'s engine, check its capabilities and write a signed bundle')
@@ -93,7 +92,7 @@ function program(io: CliIo): Command {
     .option('--module <file>', 'module file (default: the descriptor\'s "module")')
     .option('--expires-in <duration>', 'lifetime of the manifest', '90d')
     .option('--out <file>', 'bundle file (default: NAME-VERSION.bundle)')
-    .action(async (descriptor: string, o) => print(await sign(descriptor, o)));
+    .action(async (descriptor: string, o) => print(await (await import('./sign.ts')).sign(descriptor, o)));
 
   p.command('verify')
     .description('Check a bundle as a device would: signature, key role and validity, target, expiry, anti-rollback, size and digest')
@@ -103,12 +102,12 @@ function program(io: CliIo): Command {
     .option('--device-class <class>', 'device class to check the targets against')
     .option('--device-id <id>', 'device id', 'cli')
     .option('--now <instant>', 'check at this time (seconds or ISO date) instead of the clock')
-    .action(async (file: string, o) => print(await verify(file, o)));
+    .action(async (file: string, o) => print(await (await import('./verify.ts')).verify(file, o)));
 
   p.command('inspect')
     .description('Show a bundle, signed manifest, desired state or trust update in readable form (signatures not checked)')
     .argument('<file>', 'file to show')
-    .action(async (file: string) => print(await inspect(file)));
+    .action(async (file: string) => print(await (await import('./inspect.ts')).inspect(file)));
   return p;
 }
 
