@@ -79,6 +79,7 @@ describe.skipIf(!present)('fuel across tiers', () => {
       expect(interp.value).toBe(expected);
       expect(jit).toEqual(interp);
       expect(auto).toEqual(interp);
+      expect(tierStats().lastError).toBeUndefined();
     });
   }
 });

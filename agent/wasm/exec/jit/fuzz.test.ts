@@ -51,6 +51,7 @@ describe('fast tier against V8 and the interpreter', () => {
     expect(s.mismatches).toEqual([]);
     expect(s.matched + s.nanOnly.length).toBeGreaterThan(seeds * 0.95);
     expect(tierStats().compiled - before).toBeGreaterThan(seeds);
+    expect(tierStats().lastError).toBeUndefined();
   });
 
   it.skipIf(notReady !== undefined)(`compiled and interpreted fleetlet agree on results, logs and memory bytes on ${seeds} binaryen seeds`, () => {
@@ -66,5 +67,6 @@ describe('fast tier against V8 and the interpreter', () => {
     setTierMode('jit');
     expect(bad).toEqual([]);
     expect(compared).toBeGreaterThan(seeds * 5);
+    expect(tierStats().lastError).toBeUndefined();
   });
 });

@@ -51,5 +51,7 @@ describe('spec core on the fast tier', () => {
     const s = tierStats();
     expect(s.compiled).toBeGreaterThan(3_000);
     expect(s.refused).toBeLessThan(5);
+    expect(s.lastError).toBeUndefined();
+    expect(s.failed).toBe(0);
   });
 });

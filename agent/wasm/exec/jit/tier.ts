@@ -47,9 +47,12 @@ export function setTierMode(m: TierMode): void {
 export interface TierStats {
   compiled: number;
   refused: number;
+  /** Compilations that threw (an engine bug: the function stays interpreted), and the last error. */
+  failed: number;
+  lastError: unknown;
 }
 
-const stats: TierStats = { compiled: 0, refused: 0 };
+const stats: TierStats = { compiled: 0, refused: 0, failed: 0, lastError: undefined };
 
 /** A copy of the counts of compiled and refused functions. */
 export function tierStats(): TierStats {
@@ -58,7 +61,15 @@ export function tierStats(): TierStats {
 
 /** Compiled code for cf, or undefined when the fast tier leaves it to the interpreter. */
 function compiled(cf: CompiledFunc, info: FuncInfo | undefined): JitFn | undefined {
-  const r = compileFunction(cf, info);
+  let r;
+  try {
+    r = compileFunction(cf, info);
+  } catch (e) {
+    // A bug in the fast tier must not fail the guest's call: the interpreter runs the function.
+    stats.failed++;
+    stats.lastError = e;
+    return undefined;
+  }
   if (r.ok) stats.compiled++;
   else stats.refused++;
   return r.ok ? r.fn : undefined;
