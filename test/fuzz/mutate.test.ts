@@ -114,11 +114,13 @@ describe('WABT deviations from the spec', () => {
 });
 
 describe('V8 difference classes', () => {
-  it('explainV8Difference names SIMD, tail calls, exception handling and V8 limits', () => {
+  it('explainV8Difference names SIMD, tail calls, exception handling, shared memories and V8 limits', () => {
     const simd = wat('(module (func (local v128)))');
     const tail = wat('(module (func $f (return_call $f)))', ['--enable-tail-call']);
     const exceptions = wat('(module (tag) (func try nop catch_all end))', ['--enable-exceptions']);
-    for (const b of [simd, tail, exceptions]) expect(V8.validate(b)).toBe(true);
+    const shared = wat('(module (memory 1 2 shared))', ['--enable-threads']);
+    for (const b of [simd, tail, exceptions, shared]) expect(V8.validate(b)).toBe(true);
+    expect(explainV8Difference(shared, true, '')).toBe('threads');
     expect(explainV8Difference(simd, true, '')).toBe('simd');
     expect(explainV8Difference(tail, true, '')).toBe('tail-call');
     expect(explainV8Difference(exceptions, true, '')).toBe('exceptions');

@@ -1,11 +1,11 @@
 // Expected reasons why V8 (Node 20, V8 11.3) judges a mutant differently from fleetlet: V8 also
-// accepts SIMD, legacy exception handling and tail calls, and has its own size limits. The
-// mutation fuzzer reports V8's disagreements by reason and never fails on them.
+// accepts SIMD, legacy exception handling, tail calls and shared memories (threads), and has its
+// own size limits. The mutation fuzzer reports V8's disagreements by reason and never fails on them.
 
 import { scanInstructions } from './mutate-instr.ts';
 import { ByteReader, codeBodies, readSections } from './wasm-reader.ts';
 
-export type V8Difference = 'simd' | 'exceptions' | 'tail-call' | 'v8-limit' | 'unexplained';
+export type V8Difference = 'simd' | 'exceptions' | 'tail-call' | 'threads' | 'v8-limit' | 'unexplained';
 
 const exceptionOpcodes = new Set([0x06, 0x07, 0x08, 0x09, 0x18, 0x19]);
 
@@ -46,6 +46,41 @@ function mentionsV128(bytes: Uint8Array): boolean {
   return false;
 }
 
+/** Whether a memory (defined, or imported before any unreadable import) has limits flags 2 or 3: shared, from the threads proposal. */
+function hasSharedMemory(bytes: Uint8Array): boolean {
+  for (const s of readSections(bytes) ?? []) {
+    const r = new ByteReader(bytes, s.payloadStart, s.end);
+    try {
+      if (s.id === 5) {
+        for (let n = r.u32(), i = 0; i < n; i++) {
+          const flags = r.u8();
+          if (flags === 2 || flags === 3) return true;
+          r.u32();
+          if (flags & 1) r.u32();
+        }
+      } else if (s.id === 2) {
+        for (let n = r.u32(), i = 0; i < n; i++) {
+          r.name();
+          r.name();
+          const kind = r.u8();
+          if (kind === 0) r.u32();
+          else if (kind === 1 || kind === 2) {
+            if (kind === 1) r.u8();
+            const flags = r.u8();
+            if (kind === 2 && (flags === 2 || flags === 3)) return true;
+            r.u32();
+            if (flags & 1) r.u32();
+          } else if (kind === 3) { r.u8(); r.u8(); }
+          else break;
+        }
+      }
+    } catch {
+      // Unreadable entries: no evidence of a shared memory.
+    }
+  }
+  return false;
+}
+
 /**
  * Why V8 judged the input differently from fleetlet's engine.
  * @param v8Valid V8's verdict (`WebAssembly.validate`)
@@ -61,5 +96,6 @@ export function explainV8Difference(bytes: Uint8Array, v8Valid: boolean, v8Messa
   if (foreign.includes(0xfd) || mentionsV128(bytes)) return 'simd';
   if (foreign.some((op) => exceptionOpcodes.has(op))) return 'exceptions';
   if (foreign.includes(0x12) || foreign.includes(0x13)) return 'tail-call';
+  if (hasSharedMemory(bytes)) return 'threads';
   return 'unexplained';
 }
