@@ -1,6 +1,8 @@
 // A running simulation built from a scenario: the simulated sensors and GPIO pins, and each
 // serial device attached to the far end of its own PTY pair, all on one injected time source.
 
+import type { HardwareBackends } from '../agent/host/hw/backends.ts';
+import { SerialportSerial } from '../agent/host/hw/linux/serialport-serial.ts';
 import type { TimeSource } from '../agent/host/hw/time.ts';
 import { SimGpio, type OutputChange } from './gpio/sim-gpio.ts';
 import type { Scenario, SerialDeviceSpec } from './scenario.ts';
@@ -71,4 +73,26 @@ export async function startSimulation(scenario: Scenario, options: SimulationOpt
     throw e;
   }
   return { scenario, sensors, gpio, serial, startedAt, stop };
+}
+
+/**
+ * The simulation as the agent's hardware: its sensors and pins, and the Linux serial backend
+ * with each simulated device's app-side PTY path under the device's scenario name. Closing
+ * stops the simulation.
+ */
+export function simulatedHardware(sim: Simulation, time: TimeSource): HardwareBackends {
+  const serial = new SerialportSerial({ time });
+  const serialPorts: Record<string, string> = {};
+  for (const [name, s] of Object.entries(sim.serial)) serialPorts[name] = s.path;
+  return {
+    kind: 'sim',
+    sensors: sim.sensors,
+    gpio: sim.gpio,
+    serial,
+    serialPorts,
+    close: async () => {
+      await serial.close();
+      await sim.stop();
+    },
+  };
 }

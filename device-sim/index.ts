@@ -1,0 +1,22 @@
+// fleetlet's device simulator: the public surface (re-exports only).
+export { SimGpio } from './gpio/sim-gpio.ts';
+export type { OutputChange, SimGpioOptions } from './gpio/sim-gpio.ts';
+export { loadScenarioFile, parseScenario } from './parse-scenario.ts';
+export type { ParseOptions, ParseResult } from './parse-scenario.ts';
+export { ScenarioError } from './scenario.ts';
+export type { FaultSpan, GpioPinSpec, GpsSpec, InputEdgeSpec, ModemSpec, Scenario, SensorModelSpec, SensorSpec, SerialDeviceSpec } from './scenario.ts';
+export { createModel } from './sensors/models.ts';
+export type { SensorModel } from './sensors/models.ts';
+export { parseTrace, TraceError } from './sensors/csv-trace.ts';
+export { SimSensorBackend } from './sensors/sim-sensors.ts';
+export type { SimSensorOptions } from './sensors/sim-sensors.ts';
+export { fixAt, gpsDevice } from './serial/gps.ts';
+export { answer as modemAnswer, modemDevice } from './serial/modem.ts';
+export { gga, nmeaChecksum, nmeaSentence, rmc } from './serial/nmea.ts';
+export type { Fix } from './serial/nmea.ts';
+export { openPtyPair } from './serial/pty.ts';
+export type { PtyPair } from './serial/pty.ts';
+export { attachDevice } from './serial/sim-device.ts';
+export type { AttachedDevice, DeviceLogic } from './serial/sim-device.ts';
+export { simulatedHardware, startSimulation } from './simulation.ts';
+export type { SimulatedSerial, Simulation, SimulationOptions } from './simulation.ts';
