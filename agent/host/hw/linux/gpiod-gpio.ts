@@ -214,7 +214,14 @@ export class GpiodGpio implements GpioBackend {
   // ---- helpers ----
 
   private dialect(): Promise<GpiodDialect> {
-    this.dialectP ??= detectGpiodVersion(this.runner, this.time, this.toolTimeoutMs).then((v) => GPIOD_DIALECTS[v]);
+    if (this.dialectP === undefined) {
+      const p = detectGpiodVersion(this.runner, this.time, this.toolTimeoutMs).then((v) => GPIOD_DIALECTS[v]);
+      this.dialectP = p;
+      // A failed detection (tools not installed yet, a timeout) is tried again on the next call.
+      p.catch(() => {
+        if (this.dialectP === p) this.dialectP = undefined;
+      });
+    }
     return this.dialectP;
   }
 
