@@ -218,6 +218,23 @@ export class AppRunner {
    * @throws Error when already running
    */
   async runUntil(end: number, signal?: AbortSignal): Promise<void> {
+    await this.loop(end, signal, false);
+  }
+
+  /**
+   * Runs until every app has ended (exited, failed or stopped), or for at most `maxMs`.
+   * @throws Error when already running
+   */
+  async runToCompletion(maxMs: number, signal?: AbortSignal): Promise<void> {
+    await this.loop(this.now() + maxMs, signal, true);
+  }
+
+  private active(): boolean {
+    for (const r of this.apps.values()) if (r.state === 'starting' || r.state === 'running') return true;
+    return false;
+  }
+
+  private async loop(end: number, signal: AbortSignal | undefined, untilEnded: boolean): Promise<void> {
     if (this.driving) throw new Error('Cannot run the app runner twice at once');
     this.driving = true;
     const onAbort = (): void => this.kick?.();
@@ -227,7 +244,7 @@ export class AppRunner {
     try {
       while (signal?.aborted !== true) {
         const now = this.now();
-        if (now >= end) return;
+        if (now >= end || (untilEnded && !this.active())) return;
         this.spawnDueTicks(now);
         const wake = this.sched.nextWakeAt();
         if (this.sched.runnable > 0 || (wake !== undefined && wake <= now)) {
