@@ -92,30 +92,35 @@ export function plan(p: PlanInput): Plan {
     }
   }
 
-  // Homes: from how each slot is accessed outside temporaries.
-  const kinds = new Uint8Array(slots);
+  // Homes: from how each slot is accessed outside temporaries. A slot written as an f64 and read
+  // as words too keeps a double (word reads convert); one written as words and read as an f64,
+  // or written both ways, or used as an f32, stays in the value stack.
+  const useKinds = new Uint8Array(slots);
+  const defKinds = new Uint8Array(slots);
   const written = new Uint8Array(slots);
   for (let i = 0; i < pcs.length; i++) {
     const a = access.get(pcs[i]!);
     if (a === undefined) continue;
-    for (const [s, k] of a.uses) if (!covered.has(i * slots + s)) kinds[s]! |= k;
+    for (const [s, k] of a.uses) if (!covered.has(i * slots + s)) useKinds[s]! |= k;
     for (const [s, k] of a.defs) {
       if (temps.has(pcs[i]! * slots + s)) continue;
-      kinds[s]! |= k;
+      defKinds[s]! |= k;
       written[s] = 1;
     }
   }
   const home = new Uint8Array(slots);
   const homeVars: number[] = [];
   for (let s = 0; s < slots; s++) {
-    const k = kinds[s]!;
-    if (p.consts.isConst(s)) home[s] = Rep.Const;
-    else if ((k & F32) !== 0 || ((k & F64) !== 0 && (k & (LO | HI)) !== 0) || homeVars.length >= MAX_HOME_SLOTS) home[s] = Rep.Mem;
-    else {
-      home[s] = (k & F64) !== 0 ? Rep.HomeF64 : Rep.HomeInt;
-      if (k !== 0) homeVars.push(s);
-      else home[s] = Rep.Mem; // never touched outside temporaries
-    }
+    const u = useKinds[s]!, d = defKinds[s]!, words = LO | HI;
+    let h: Rep;
+    if (p.consts.isConst(s)) h = Rep.Const;
+    else if (((u | d) & F32) !== 0 || ((d & F64) !== 0 && (d & words) !== 0) || homeVars.length >= MAX_HOME_SLOTS) h = Rep.Mem;
+    else if ((d & F64) !== 0) h = Rep.HomeF64;
+    else if ((d & words) !== 0) h = (u & F64) !== 0 ? Rep.Mem : Rep.HomeInt;
+    else h = (u & F64) !== 0 ? Rep.HomeF64 : Rep.HomeInt;
+    if ((h === Rep.HomeInt || h === Rep.HomeF64) && (u | d) === 0) h = Rep.Mem; // never touched outside temporaries
+    home[s] = h;
+    if (h === Rep.HomeInt || h === Rep.HomeF64) homeVars.push(s);
   }
 
   const tmpInts = new Set<number>(), tmpF64s = new Set<number>();
