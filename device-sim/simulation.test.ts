@@ -8,7 +8,7 @@ import { HardwareError } from '../agent/host/hw/errors.ts';
 import { SerialportSerial } from '../agent/host/hw/linux/serialport-serial.ts';
 import { ManualTime } from '../agent/host/hw/manual-time.ts';
 import { loadScenarioFile } from './parse-scenario.ts';
-import { startSimulation, type Simulation } from './simulation.ts';
+import { simulatedHardware, startSimulation, type Simulation } from './simulation.ts';
 
 describe('startSimulation (greenhouse example)', () => {
   let sim: Simulation | undefined;
@@ -91,5 +91,25 @@ describe('startSimulation (greenhouse example)', () => {
     expect((e as HardwareError).code).toBe('io');
     await time.advance(60_000);
     expect((await sim.sensors.read('supply')).value).toBe(11.9);
+  });
+
+  it('simulatedHardware exposes the simulation as the agent\'s backends, serial ports by name', async () => {
+    const time = new ManualTime(0);
+    const s = loadScenarioFile(join(import.meta.dirname, 'scenarios/greenhouse.json'));
+    const started = await startSimulation(s, { time });
+    sim = started;
+    const hw = simulatedHardware(started, time);
+    expect(hw.kind).toBe('sim');
+    expect(Object.keys(hw.serialPorts).sort()).toEqual(['gps', 'modem']);
+    expect(hw.serialPorts['gps']).toBe(started.serial['gps']!.path);
+    expect((await hw.sensors.read('supply')).value).toBe(12.6);
+    const port = await hw.serial.open(hw.serialPorts['gps']!, { baudRate: 9600 });
+    await time.advance(1000);
+    const first = await port.read(6, { timeoutMs: 5000 });
+    expect(Buffer.from(first).toString('latin1')).toBe('$GPGGA'.slice(0, first.length));
+    await hw.close();
+    const e = await hw.sensors.list().catch((x: unknown) => x);
+    expect((e as HardwareError).code).toBe('closed');
+    sim = undefined;
   });
 });
