@@ -81,6 +81,15 @@ function compiled(cf: CompiledFunc, info: FuncInfo | undefined): JitFn | undefin
  * and hands over (the interpreter keeps calling it until the current call returns: from then on
  * it forwards to the compiled code).
  */
+/** The counting stand-ins now installed (to tell them from compiled code). */
+const counting = new WeakSet<JitFn>();
+
+/** How a translated function runs now: interpreted, interpreted while counting, or compiled. */
+export function tierOf(cf: CompiledFunc): 'interp' | 'counting' | 'compiled' {
+  if (cf.jit === undefined) return 'interp';
+  return counting.has(cf.jit) ? 'counting' : 'compiled';
+}
+
 function counter(cf: CompiledFunc, info: FuncInfo | undefined): JitFn {
   let left = HOT_STEPS;
   let fn: JitFn | undefined;
@@ -96,6 +105,7 @@ function counter(cf: CompiledFunc, info: FuncInfo | undefined): JitFn {
     }
     return fn(ex, inst, fp, pc);
   };
+  counting.add(stub);
   return stub;
 }
 
