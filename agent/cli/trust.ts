@@ -192,9 +192,9 @@ export async function trustApply(file: string, o: { dataDir: string }): Promise<
  * Opens a device data directory's trust store at the CLI's clock.
  * @throws CliError when its files are corrupt
  */
-export async function openStore(dataDir: string): Promise<TrustStore> {
+export async function openStore(dataDir: string, clock: () => number = nowSeconds): Promise<TrustStore> {
   try {
-    return await TrustStore.open(dataDir, { clock: nowSeconds });
+    return await TrustStore.open(dataDir, { clock });
   } catch (e) {
     if (e instanceof Error && (e.name === 'TrustCorrupt' || e.name === 'FloorsCorrupt')) throw new CliError(e.message);
     throw new CliError(`Cannot open data directory "${dataDir}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);

@@ -50,7 +50,7 @@ export async function verify(file: string, o: VerifyOptions): Promise<string[]> 
   try {
     let store: TrustStore;
     if (o.dataDir !== undefined) {
-      store = o.now === undefined ? await openStore(o.dataDir) : await TrustStore.open(o.dataDir, { clock });
+      store = await openStore(o.dataDir, clock);
     } else {
       // A trust file alone: a throw-away device that was provisioned with it and has committed nothing.
       const trustBytes = await readInput(o.trust!, 'trust update');

@@ -17,7 +17,6 @@ export const REJECT_CODES = {
   'bad-signature': 'The signature does not verify over the document',
   'malleable-signature': 'The signature\'s S is not below the group order L (S + L malleation)',
   'bad-key': 'A trust update lists a public key that is non-canonical, off the curve or of small order',
-  'wrong-document': 'The document is of another kind than the one expected here',
   'unknown-schema': 'The document\'s schema version is not one this agent understands',
   'wrong-target': 'The document is addressed to another device or device class',
   expired: 'The document expired before the device\'s trusted time',

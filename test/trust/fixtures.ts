@@ -49,7 +49,7 @@ export function signTrust(update: TrustUpdate, signers: readonly Actor[]): Uint8
   return signSign(encodeTrustUpdate(update), signers.map((a) => ({ kid: a.id, seed: a.kp.seed })));
 }
 
-/** The smallest valid WebAssembly module, plus `extra` custom-section bytes to make distinct modules. */
+/** The smallest valid WebAssembly module with a one-byte custom section name `tag`, so that modules differ. */
 export function wasmModule(tag = 0): Uint8Array {
   // magic, version, then a custom section (id 0) of 2 bytes: name length 1, name = tag.
   return Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x00, 0x02, 0x01, tag & 0x7f);
