@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { WASI } from 'node:wasi';
 import { describe, expect, it } from 'vitest';
+import { V8, type V8Imports } from '../../test/fuzz/v8-api.ts';
 import { DEFAULT_APP_LIMITS } from '../../schemas/app-descriptor.ts';
 import { AppRunner } from './app-runner.ts';
 import { systemTime } from './hw/time.ts';
@@ -15,14 +16,14 @@ import type { LogLine } from './log-lines.ts';
 const BENCH = resolve(process.env['FLEETLET_BENCH'] ?? join(import.meta.dirname, '../../../shared/bench'));
 
 /** Runs a WASI command under node:wasi; its stdout and exit code. */
-async function nodeWasi(bytes: Uint8Array, args: string[]): Promise<{ stdout: string; code: number }> {
+function nodeWasi(bytes: Uint8Array, args: string[]): { stdout: string; code: number } {
   const dir = mkdtempSync(join(tmpdir(), 'fleetlet-wasi-'));
   try {
     const out = openSync(join(dir, 'out'), 'w');
     const err = openSync(join(dir, 'err'), 'w');
     const wasi = new WASI({ version: 'preview1', args, env: {}, stdout: out, stderr: err, returnOnExit: true });
-    const inst = await WebAssembly.instantiate(await WebAssembly.compile(bytes), wasi.getImportObject() as WebAssembly.Imports);
-    const code = wasi.start(inst);
+    const inst = new V8.Instance(new V8.Module(bytes), wasi.getImportObject() as V8Imports);
+    const code = wasi.start(inst as object);
     closeSync(out);
     closeSync(err);
     return { stdout: readFileSync(join(dir, 'out'), 'utf8'), code };
@@ -49,7 +50,7 @@ describe('WASI commands from ../shared/bench/wasi', () => {
   ] as const) {
     it(`${file} ${arg} prints on stdout exactly what node:wasi prints`, async () => {
       const bytes = new Uint8Array(readFileSync(join(BENCH, 'wasi', file)));
-      const node = await nodeWasi(bytes, [file, arg]);
+      const node = nodeWasi(bytes, [file, arg]);
       const ours = await fleetlet(bytes, file.replace('_cmd.wasm', '').replace('_', '-'), [arg]);
       expect(node.stdout).toBe(`${line}\n`); // the README's line: node:wasi itself is right
       expect(ours.stdout).toBe(node.stdout);
