@@ -27,9 +27,9 @@ export interface LogSink {
 /** Cuts text to at most `maxBytes` of UTF-8 without splitting a character. */
 export function cutUtf8(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text) <= maxBytes) return text;
-  const b = Buffer.from(text, 'utf8').subarray(0, maxBytes);
-  let end = b.length;
-  // back up to the start of a character (continuation bytes are 10xxxxxx)
+  const b = Buffer.from(text, 'utf8');
+  let end = maxBytes;
+  // while the byte after the cut continues a character (10xxxxxx), cut before that character
   while (end > 0 && (b[end]! & 0xc0) === 0x80) end--;
   return b.subarray(0, end).toString('utf8');
 }
