@@ -77,7 +77,7 @@ describe('GuestMemory', () => {
   });
 
   it('decodes text strictly (or lossily for logs) and refuses text longer than asked', () => {
-    const m = new MemoryInst({ bounds: { min: 1 } }, 1);
+    const m = new MemoryInst({ bounds: { min: 1, max: undefined } }, 1);
     const g = new GuestMemory();
     g.attach(() => m);
     m.u8.set([0x68, 0x69, 0xff], 10);
