@@ -5,6 +5,8 @@ export { AppRunner } from './app-runner.ts';
 export type { AppSpec, RunnerOptions, VirtualTime } from './app-runner.ts';
 export type { AppError, AppErrorReason, AppPhase, AppReport, AppState } from './app-report.ts';
 export { DEFAULT_HOST_LIMITS } from './config.ts';
+export { hostDevice, serialPathFor } from './device.ts';
+export type { DeviceWiring } from './device.ts';
 export type { AppHostOptions, HostDevice, HostLimits } from './config.ts';
 export { Grants } from './grants.ts';
 export type { MissingReason } from './grants.ts';
