@@ -39,12 +39,13 @@ describe('SerialportSerial', () => {
     const serial = new SerialportSerial();
     backends.push(serial);
     const port = await serial.open(pty.a, { baudRate: 9600 });
-    const p = port.read(10, { timeoutMs: 20_000 });
-    await pty.close(); // socat exits: the PTY is hung up
-    const outcome = await p.then(
+    // The handler is attached before the hang-up, so the rejection is never unhandled.
+    const settled = port.read(10, { timeoutMs: 20_000 }).then(
       (v) => `resolved ${v.length}`,
       (e: unknown) => (e as HardwareError).code,
     );
+    await pty.close(); // socat exits: the PTY is hung up
+    const outcome = await settled;
     expect(outcome).toBe('io');
     expect(await codeOf(port.write(Uint8Array.of(1)))).toBe('io');
   });
