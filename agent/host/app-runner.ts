@@ -8,7 +8,8 @@ import { Scheduler, type Task, type TaskOutcome } from '../sched/scheduler.ts';
 import { Func, Instance, Store } from '../wasm/instance.ts';
 import { Module } from '../wasm/module.ts';
 import { AppHost } from './app-host.ts';
-import type { AppError, AppPhase, AppReport, AppState } from './app-report.ts';
+import type { AppError, AppReport } from './app-report.ts';
+import { AppRecord, reportOf, type Call, type Running } from './_app-record.ts';
 import type { HostDevice, HostLimits } from './config.ts';
 import type { Timers } from './hw/time.ts';
 import { ProcExit } from './host-context.ts';
@@ -54,52 +55,6 @@ export interface RunnerOptions {
   readonly maxTickFailures?: number;
   /** Called when an app leaves the starting or running state, with its report. */
   readonly onEnd?: (report: AppReport) => void;
-}
-
-interface Call {
-  readonly phase: AppPhase;
-  readonly exportName: string;
-  /** Fuel the whole call may use (Infinity for a command's `_start`). */
-  readonly budget: number;
-  readonly resolve?: (value: number | undefined) => void;
-}
-
-interface Running extends Call {
-  readonly task: Task;
-  outOfFuel: boolean;
-}
-
-class AppRecord {
-  state: AppState = 'starting';
-  instance: Instance | undefined = undefined;
-  current: Running | undefined = undefined;
-  readonly queue: Call[] = [];
-  nextTickAt: number;
-  ticks = 0;
-  missedTicks = 0;
-  tickFailures = 0;
-  fuelLast = 0;
-  fuelMax = 0;
-  fuelTicks = 0;
-  fuelDone = 0;
-  pages = 0;
-  highWater = 0;
-  cap = 0;
-  traps = 0;
-  outOfFuel = 0;
-  exhausted = 0;
-  lastError: AppError | undefined = undefined;
-  exitCode: number | undefined = undefined;
-  closing: Promise<void> | undefined = undefined;
-
-  constructor(
-    readonly spec: AppSpec,
-    readonly host: AppHost,
-    readonly slice: number,
-    startedAt: number,
-  ) {
-    this.nextTickAt = startedAt + spec.limits.tickPeriodMs;
-  }
 }
 
 const yieldNow = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -166,16 +121,7 @@ export class AppRunner {
 
   /** @throws Error when there is no such app */
   report(name: string): AppReport {
-    const r = this.record(name);
-    const h = r.host.stats();
-    return {
-      name, kind: r.spec.kind, state: r.state,
-      ticks: r.ticks, missedTicks: r.missedTicks,
-      fuel: { lastTick: r.fuelLast, maxTick: r.fuelMax, meanTick: r.ticks === 0 ? 0 : r.fuelTicks / r.ticks, total: r.fuelDone + (r.current?.task.fuelUsed ?? 0) },
-      memory: { pages: r.pages, highWaterPages: r.highWater, capPages: r.cap },
-      traps: r.traps, outOfFuel: r.outOfFuel, exhausted: r.exhausted, lastError: r.lastError, exitCode: r.exitCode,
-      logLines: h.logLines, droppedLogLines: h.droppedLogLines, host: h,
-    };
+    return reportOf(this.record(name));
   }
 
   /**
