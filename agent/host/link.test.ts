@@ -33,14 +33,12 @@ describe('the implementation and the host import table', () => {
     expect(defs).toEqual(rows);
   });
 
-  it('suspend where the table says, plus the functions listed here (waiting on the hardware backends)', () => {
-    // The table marks these as not suspending, but their backends answer asynchronously (the
-    // gpiod tools run a process, serialport opens a file): fleetlet suspends the module instead
-    // of blocking the agent. The table in schemas/host-imports.ts should mark them suspending.
-    const extra = ['gpio_config', 'gpio_read', 'gpio_write', 'serial_open', 'serial_close'];
+  it('suspend exactly where the table says', () => {
+    // gpio_config/read/write and serial_open/close suspend too: their backends answer
+    // asynchronously (the gpiod tools run a process, serialport opens a file).
     for (const row of HOST_IMPORTS) {
       const d = HOST_DEFS.find((x) => x.module === row.module && x.name === row.name)!;
-      expect([row.name, d.suspends]).toEqual([row.name, row.suspends || extra.includes(row.name)]);
+      expect([row.name, d.suspends]).toEqual([row.name, row.suspends]);
     }
   });
 });
