@@ -96,6 +96,8 @@ export interface KernelResult {
   readonly v8Ms: number;
   readonly ratio: number;
   readonly checksum: number;
+  /** fleetlet with fuel metering off, same n, same interleaved loop (when compared). */
+  readonly unmeteredMs?: number;
 }
 
 export interface BenchOptions extends EngineOptions {
@@ -105,6 +107,8 @@ export interface BenchOptions extends EngineOptions {
   readonly repeats?: number;
   /** Use small_n without searching, one repetition: a smoke run. */
   readonly quick?: boolean;
+  /** Also time fleetlet with metering off in the same loop, to report what fuel costs. */
+  readonly compareMetering?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -174,10 +178,14 @@ export function benchKernel(k: Kernel, options: BenchOptions = {}): KernelResult
   }
   const oursMs: number[] = [];
   const v8Ms: number[] = [];
+  const offMs: number[] = [];
+  const off = options.compareMetering === true ? fleetletRun(k.bytes, { ...options, metering: false }) : undefined;
+  if (off !== undefined && !quick) check('fleetlet (metering off)', timed(off, n).value);
   const repeats = quick ? 1 : options.repeats ?? 3;
   for (let i = 0; i < repeats; i++) {
     // Alternate which engine goes first, so neither always runs on a machine the other just warmed or loaded.
     const order: [string, RunFn, number[]][] = i % 2 === 0 ? [['fleetlet', ours, oursMs], ['v8', v8, v8Ms]] : [['v8', v8, v8Ms], ['fleetlet', ours, oursMs]];
+    if (off !== undefined) order.splice(i % 2 === 0 ? 1 : 0, 0, ['fleetlet (metering off)', off, offMs]);
     for (const [engine, f, times] of order) {
       const r = timed(f, n);
       check(engine, r.value);
@@ -186,11 +194,21 @@ export function benchKernel(k: Kernel, options: BenchOptions = {}): KernelResult
   }
   const o = median(oursMs);
   const v = median(v8Ms);
-  return { name: k.name, n, oursMs: o, v8Ms: v, ratio: o / Math.max(v, 1e-3), checksum: expected };
+  const result = { name: k.name, n, oursMs: o, v8Ms: v, ratio: o / Math.max(v, 1e-3), checksum: expected };
+  return off === undefined ? result : { ...result, unmeteredMs: median(offMs) };
 }
 
 export function geomean(xs: readonly number[]): number {
   return Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
+}
+
+/** The cost of fuel metering per kernel (metered / unmetered, same run) and its geometric mean. */
+export function formatMetering(results: readonly KernelResult[]): string {
+  const rows = results.filter((r) => r.unmeteredMs !== undefined);
+  if (rows.length === 0) return '';
+  const ratios = rows.map((r) => r.oursMs / Math.max(r.unmeteredMs!, 1e-3));
+  const lines = rows.map((r, i) => `  ${r.name.padEnd(11)} metering off ${r.unmeteredMs!.toFixed(1).padStart(8)} ms  (on/off ${ratios[i]!.toFixed(2)}, off/V8 ${(r.unmeteredMs! / Math.max(r.v8Ms, 1e-3)).toFixed(1)}x)`);
+  return ['fuel metering cost (same runs):', ...lines, `metering on/off geomean: ${geomean(ratios).toFixed(2)} (max ${Math.max(...ratios).toFixed(2)})`].join('\n');
 }
 
 export function formatTable(results: readonly KernelResult[]): string {

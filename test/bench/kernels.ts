@@ -2,7 +2,7 @@
 // the shared benchmark kernels on fleetlet's engine and on V8, as a table of medians and ratios.
 
 import { parseArgs } from 'node:util';
-import { benchKernel, formatTable, kernelsDir, loadKernels, type KernelResult } from './kernel-bench.ts';
+import { benchKernel, formatMetering, formatTable, kernelsDir, loadKernels, type KernelResult } from './kernel-bench.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -40,7 +40,7 @@ const results: KernelResult[] = [];
 let failed = false;
 for (const k of kernels) {
   try {
-    const r = benchKernel(k, { quick: values.quick, targetMs: Number(values.target), repeats: Number(values.repeats), metering });
+    const r = benchKernel(k, { quick: values.quick, targetMs: Number(values.target), repeats: Number(values.repeats), metering, compareMetering: metering && !values.quick });
     results.push(r);
     console.log(`  ${k.name}: n=${r.n} ours ${r.oursMs.toFixed(1)} ms, V8 ${r.v8Ms.toFixed(1)} ms`);
   } catch (e) {
@@ -48,5 +48,10 @@ for (const k of kernels) {
     console.error(`  ${k.name}: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
-if (results.length > 0) console.log(formatTable(results));
+if (results.length > 0) {
+  console.log(formatTable(results));
+  const m = formatMetering(results);
+  if (m !== '') console.log(m);
+}
+console.log(`peak RSS of the bench process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 process.exit(failed ? 1 : 0);
