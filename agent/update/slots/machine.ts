@@ -31,8 +31,8 @@ export interface UpdateMachineOptions {
   readonly crash?: CrashPoints;
   readonly kvPath?: (app: string) => string;
   readonly maxStores?: number;
-  /** Called after each stored transition (logs, status). */
-  readonly onTransition?: (from: UpdateState, event: UpdateEvent, to: UpdateState, record: StateRecord) => void;
+  /** Called (and awaited) after each stored transition, before the next handler runs (logs, status). */
+  readonly onTransition?: (from: UpdateState, event: UpdateEvent, to: UpdateState, record: StateRecord) => void | Promise<void>;
 }
 
 /** An update refused before it started: the same target failed before and the desired state has not changed. */
@@ -83,8 +83,7 @@ export class UpdateMachine {
    */
   async boot(): Promise<StateRecord> {
     await this.store.removeStrayTemps();
-    if (this.rec.state === 'idle') return this.rec;
-    await this.store_(RECOVERY[this.rec.state], {});
+    if (this.rec.state !== 'idle') await this.store_(RECOVERY[this.rec.state], {});
     return this.run();
   }
 
@@ -124,11 +123,14 @@ export class UpdateMachine {
     for (;;) {
       const from = this.rec.state;
       const step = await this.handle(from);
-      if (from === 'idle' && step.event === 'nothing-to-do') return this.rec;
       const to = nextState(from, step.event);
+      if (from === 'idle' && to === 'idle') {
+        await this.options.onTransition?.(from, step.event, to, this.rec);
+        return this.rec;
+      }
       const outcome = step.outcome === undefined ? this.rec.outcome : nextOutcome(this.rec.outcome, step.outcome);
       await this.store_(to, { ...step.patch, outcome });
-      this.options.onTransition?.(from, step.event, this.rec.state, this.rec);
+      await this.options.onTransition?.(from, step.event, this.rec.state, this.rec);
       if (this.rec.state === 'idle') {
         this.job = undefined;
         return this.rec;
@@ -140,7 +142,8 @@ export class UpdateMachine {
   private async store_(state: UpdateState, patch: Partial<StateRecord>): Promise<void> {
     const storeCount = state === this.rec.state ? this.rec.storeCount + 1 : 1;
     let next: StateRecord = { ...this.rec, ...patch, state, storeCount };
-    if (storeCount > this.maxStores) {
+    const looped = storeCount > this.maxStores;
+    if (looped) {
       const escape = nextState(state, 'loop-detected');
       next = {
         ...next,
@@ -152,6 +155,7 @@ export class UpdateMachine {
     }
     await this.store.saveState(next);
     this.rec = next;
+    if (looped) await this.options.onTransition?.(state, 'loop-detected', next.state, next);
   }
 
   private async handle(state: UpdateState): Promise<Step> {
@@ -268,8 +272,12 @@ export class UpdateMachine {
     if (pointer.active === target) return;
     const slot = await this.store.slotRecord(app, target);
     if (slot.status === 'empty' || slot.status === 'bad') return;
-    await this.store.clearSlot(app, target);
-    await this.store.setSlotRecord(app, target, { status: 'empty', sequence: 0, version: '', manifestDigest: '' });
+    try {
+      await this.store.clearSlot(app, target);
+      await this.store.setSlotRecord(app, target, { status: 'empty', sequence: 0, version: '', manifestDigest: '' });
+    } catch {
+      // An inactive slot that cannot be emptied is harmless: its record still says "pending" and nothing runs from it.
+    }
   }
 
   private rememberFailure(): StateRecord['failedTargets'] {

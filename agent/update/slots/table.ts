@@ -49,13 +49,10 @@ export const TRANSITIONS: readonly (readonly [UpdateState, UpdateEvent, UpdateSt
   ['idle',         'rejected',          'failed'],
   ['idle',         'nothing-to-do',     'idle'],
   ['verified',     'slot-marked',       'slot-pending'],
-  ['verified',     'loop-detected',     'aborted'],
   ['slot-pending', 'slot-cleared',      'writing'],
   ['slot-pending', 'write-failed',      'failed'],
-  ['slot-pending', 'loop-detected',     'aborted'],
   ['writing',      'bytes-written',     'written'],
   ['writing',      'write-failed',      'failed'],
-  ['writing',      'loop-detected',     'aborted'],
   ['written',      'commit-done',       'committed'],
   ['written',      'readback-bad',      'failed'],
   ['written',      'loop-detected',     'rollback'],
@@ -111,7 +108,10 @@ export const RECOVERY: Readonly<Record<UpdateState, UpdateState>> = {
   'failed': 'failed',
 };
 
-/** Stores of one state beyond which the machine takes that state's `loop-detected` row (after Mender's 28). */
+/**
+ * Stores of one state beyond which the machine takes that state's `loop-detected` row (after Mender's 28). Only a
+ * state that recovers to itself can be stored twice in a row (a crash loop on boot), so only those states have that row.
+ */
 export const MAX_STORES_OF_ONE_STATE = 28;
 
 /** Outcome of the current update, orthogonal to its progress: persisted names, never rename them. */
