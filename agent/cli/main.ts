@@ -1,10 +1,11 @@
-// The `fleetlet` command line: commander wiring of keygen, trust, sign, verify and inspect, and the one place where
+// The `fleetlet` command line: commander wiring of keygen, trust, sign, verify, inspect and run, and the one place where
 // failures become one line on stderr and an exit status.
 
 import { Command, CommanderError } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { keyRole } from '../../schemas/messages/trust-update.ts';
 import { CliError, EXIT } from './errors.ts';
+import { registerRun } from './run.ts';
 
 // Commands load their modules when they run: `--help` and `keygen` then start without the engine and the trust store.
 const ROLES = keyRole.values;
@@ -108,6 +109,8 @@ function program(io: CliIo): Command {
     .description('Show a bundle, signed manifest, desired state or trust update in readable form (signatures not checked)')
     .argument('<file>', 'file to show')
     .action(async (file: string) => print(await (await import('./inspect.ts')).inspect(file)));
+
+  registerRun(p, io);
   return p;
 }
 
