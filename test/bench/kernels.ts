@@ -1,6 +1,8 @@
 // `npm run bench [-- --quick] [--dir PATH] [--target MS] [--repeats R] [--no-metering] [names...]`:
 // the shared benchmark kernels on fleetlet's engine and on V8, as a table of medians and ratios.
 
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchKernel, formatMetering, formatTable, kernelsDir, loadKernels, type KernelResult } from './kernel-bench.ts';
 
@@ -12,6 +14,7 @@ const { values, positionals } = parseArgs({
     target: { type: 'string', default: '500' },
     repeats: { type: 'string', default: '3' },
     'no-metering': { type: 'boolean', default: false },
+    'no-sleepers': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -54,4 +57,12 @@ if (results.length > 0) {
   if (m !== '') console.log(m);
 }
 console.log(`peak RSS of the bench process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+
+// What 100 modules that sleep and wake on timers cost one agent process (CPU and RSS), in its own
+// process so that the kernels' memory does not count.
+if (!values['no-sleepers'] && !values.quick) {
+  console.log('');
+  const script = fileURLToPath(new URL('../../agent/host/bench-sleepers.ts', import.meta.url));
+  execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', script, '100', '5', '100'], { stdio: 'inherit' });
+}
 process.exit(failed ? 1 : 0);
