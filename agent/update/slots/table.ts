@@ -20,7 +20,6 @@ export type UpdateState = (typeof STATES)[number];
 export const EVENTS = [
   'update-requested',
   'nothing-to-do',
-  'documents-ok',
   'rejected',
   'slot-marked',
   'slot-cleared',
