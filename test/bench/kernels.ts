@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--dir PATH] [--target MS] [--repeats R] [--no-metering] [names...]`:
+// `npm run bench [-- --quick] [--dir PATH] [--target MS] [--repeats R] [--no-metering] [--no-sleepers] [names...]`:
 // the shared benchmark kernels on fleetlet's engine and on V8, as a table of medians and ratios.
 
 import { execFileSync } from 'node:child_process';
@@ -19,7 +19,7 @@ const { values, positionals } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('Usage: npm run bench -- [--quick] [--dir PATH] [--target MS] [--repeats R] [--no-metering] [kernel names...]');
+  console.log('Usage: npm run bench -- [--quick] [--dir PATH] [--target MS] [--repeats R] [--no-metering] [--no-sleepers] [kernel names...]');
   console.log('  --dir      the bench folder (default: $FLEETLET_BENCH_DIR, else ../shared/bench beside the repository)');
   console.log('  --quick    small_n, one run per engine: a smoke run, not a measurement');
   console.log('  --target   fleetlet run time to aim for when picking n, in ms');
