@@ -2,13 +2,16 @@
 // app.ts (AssemblyScript) compiles, with the binding library lib/fleetlet.ts, to the module file
 // its descriptor names (examples/build/NAME.wasm). `npm run examples:build [-- NAME...]`.
 
-import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { APP_DESCRIPTOR_FILE, modulePath, readAppDescriptor, type AppDescriptor } from '../schemas/app-descriptor.ts';
 
 /** This folder. */
 export const EXAMPLES_DIR = import.meta.dirname;
+/** Where the examples' modules go (git-ignored). */
+export const BUILD_DIR = join(EXAMPLES_DIR, 'build');
 /** The AssemblyScript entry file of an app folder. */
 export const APP_SOURCE = 'app.ts';
 
@@ -114,6 +117,33 @@ export async function buildExample(app: ExampleApp): Promise<Uint8Array> {
   return binary;
 }
 
+/** A lock (a folder made atomically) held while building, so test files started together build once. */
+async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
+  mkdirSync(BUILD_DIR, { recursive: true });
+  const lock = join(BUILD_DIR, '.lock');
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      let age = 0;
+      try {
+        age = Date.now() - statSync(lock).mtimeMs;
+      } catch {
+        continue; // released meanwhile
+      }
+      if (age > 10 * 60_000) rmSync(lock, { recursive: true, force: true }); // left by a killed build
+      else await delay(250);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 /**
  * Builds the named apps (default: all) whose module is missing or stale; returns them all.
  * @throws BuildError; Error naming an app that does not exist
@@ -125,7 +155,11 @@ export async function ensureBuilt(names?: readonly string[]): Promise<ExampleApp
     if (a === undefined) throw new Error(`There is no example app "${n}": the examples are ${all.map((x) => `"${x.name}"`).join(', ')}`);
     return a;
   });
-  for (const app of picked) if (isStale(app)) await buildExample(app);
+  if (picked.some(isStale)) {
+    await withBuildLock(async () => {
+      for (const app of picked) if (isStale(app)) await buildExample(app);
+    });
+  }
   return picked;
 }
 
