@@ -22,8 +22,10 @@ export interface PlanInput {
   readonly ends: readonly boolean[];
   /** Per instruction: index of the instructions it may branch to. */
   readonly branches: readonly (readonly number[])[];
-  /** Per instruction: does a block (a case label) start here. */
-  readonly labels: readonly boolean[];
+  /** Per instruction: does a block start here (a case label or a branch target). */
+  readonly starts: readonly boolean[];
+  /** Per instruction: is it an entry point (a case label, where homes are loaded). */
+  readonly entries: readonly boolean[];
 }
 
 export interface Plan extends Placement {
@@ -46,7 +48,7 @@ function staysInBlock(p: PlanInput, i: number, s: number, uses: number[]): boole
   const n = p.pcs.length;
   for (let j = i; j < n; j++) {
     if (j > i) {
-      if (p.labels[j]) return !p.liveness.isLiveIn(j, s); // falls into the next block
+      if (p.starts[j]) return !p.liveness.isLiveIn(j, s); // falls into the next block
       const a = p.access.get(p.pcs[j]!);
       if (p.exits[j]) return !p.liveness.isLiveIn(j, s);
       if (a !== undefined && a.uses.has(s)) {
@@ -136,7 +138,7 @@ export function plan(p: PlanInput): Plan {
   const loads = new Map<number, readonly number[]>();
   for (let i = 0; i < pcs.length; i++) {
     if (p.exits[i]) for (const s of p.liveness.liveSlots(i)) if (withVar(s) && written[s] === 1) flush.add(s);
-    if (p.labels[i]) loads.set(i, p.liveness.liveSlots(i).filter(withVar));
+    if (p.entries[i]) loads.set(i, p.liveness.liveSlots(i).filter(withVar));
   }
   return {
     home, temps, flush: [...flush].sort((x, y) => x - y), loads, homeVars,

@@ -16,6 +16,7 @@ import { Consts, EmitFrame, RecordFrame } from './_frame.ts';
 import { exitEffects, Liveness, successors, type FuncInfo, type Effects } from './_flow.ts';
 import { emitterOf, type Frame } from './_ops.ts';
 import { endsBlock, instrLength, isFusedBranch, isLeftToInterpreter, targetsOf } from './_instr.ts';
+import { layout, type Layout } from './_layout.ts';
 import { plan, type Plan } from './_plan.ts';
 import { RUNTIME, RUNTIME_NAMES } from './_runtime.ts';
 
@@ -66,14 +67,10 @@ function leaves(op: number): boolean {
   return emitterOf(op) === undefined;
 }
 
-/** Entry points: where the interpreter may hand control to the compiled code. */
-function entryPoints(code: Int32Array, instrs: readonly Instr[]): Set<number> {
+/** Where the interpreter must be able to enter: 0 and right after each instruction it executes. */
+function mustEnter(code: Int32Array, instrs: readonly Instr[]): Set<number> {
   const entries = new Set<number>([0]);
-  for (const ins of instrs) {
-    for (const t of targetsOf(code, ins.pc)) entries.add(t);
-    if (ins.op === IOp.Fuel) entries.add(ins.pc);
-    if (leaves(ins.op)) entries.add(ins.pc + ins.len);
-  }
+  for (const ins of instrs) if (leaves(ins.op)) entries.add(ins.pc + ins.len);
   entries.delete(code.length);
   return entries;
 }
@@ -85,20 +82,39 @@ interface Pass extends Frame {
   end(): void;
 }
 
-/** The body of the dispatch loop: one case per block, in code order. */
-function emitBlocks(f: Pass, code: Int32Array, instrs: readonly Instr[], blockOf: ReadonlyMap<number, number>): string {
+/**
+ * The body of the dispatch loop: one case per case label, in code order; other branch targets
+ * end a labelled block that their branches `break` out of.
+ */
+function emitBlocks(f: Pass, code: Int32Array, instrs: readonly Instr[], lay: Layout): string {
   const out: string[] = [];
-  const jump = (t: number): string => `{ blk = ${blockOf.get(t)!}; continue; }`;
+  const open: number[] = [];
+  const jump = (t: number): string => {
+    const id = lay.caseOf.get(t);
+    return id !== undefined ? `{ blk = ${id}; continue; }` : `break L${t};`;
+  };
   let reachable = false;
   for (const ins of instrs) {
     const { pc, op } = ins;
-    const id = blockOf.get(pc);
-    if (id !== undefined) {
-      out.push(`case ${id}:`);
+    if (lay.starts.has(pc)) {
+      while (open.length > 0 && open[open.length - 1] === pc) {
+        out.push('}');
+        open.pop();
+      }
+      if (open.includes(pc)) throw new RangeError(`labelled block of ${pc} does not nest`);
+      const id = lay.caseOf.get(pc);
+      if (id !== undefined) {
+        if (open.length > 0) throw new RangeError(`case label ${pc} inside a labelled block`);
+        out.push(`case ${id}:`);
+      }
       f.beginBlock();
       reachable = true;
     }
-    if (!reachable) continue; // dead code after a jump: no case leads here
+    for (const t of lay.opens.get(pc) ?? []) {
+      out.push(`L${t}: {`);
+      open.push(t);
+    }
+    if (!reachable) continue; // dead code after a jump: nothing leads here
     f.begin(pc);
     if (leaves(op)) {
       out.push(`r = ${pc}; break out;`);
@@ -147,15 +163,16 @@ function emitBlocks(f: Pass, code: Int32Array, instrs: readonly Instr[], blockOf
     f.end();
     if (endsBlock(op)) reachable = false;
   }
+  if (open.length > 0) throw new RangeError('labelled blocks left open at the end of the code');
   return out.join('\n');
 }
 
 /** Records how every instruction uses slots (again when constant slots turn out to be written). */
-function record(cf: CompiledFunc, consts: Consts, slots: number, instrs: readonly Instr[], blockOf: ReadonlyMap<number, number>): RecordFrame | undefined {
+function record(cf: CompiledFunc, consts: Consts, slots: number, instrs: readonly Instr[], lay: Layout): RecordFrame | undefined {
   for (;;) {
     const rf = new RecordFrame(consts, slots);
     try {
-      emitBlocks(rf, cf.code, instrs, blockOf);
+      emitBlocks(rf, cf.code, instrs, lay);
     } catch (e) {
       if (e instanceof RangeError) return undefined;
       throw e;
@@ -198,14 +215,13 @@ export function compileFunction(cf: CompiledFunc, info?: FuncInfo): CompileOutco
   if (code.length > MAX_CODE_WORDS) return { ok: false, why: 'too-large' };
   const instrs = decode(code);
   if (instrs === undefined) return { ok: false, why: 'unknown-opcode' };
-  const entries = [...entryPoints(code, instrs)].sort((a, b) => a - b);
-  const blockOf = new Map<number, number>(entries.map((pc, i) => [pc, i]));
+  const pcs = instrs.map((ins) => ins.pc);
+  const lay = layout(code, pcs, mustEnter(code, instrs));
   const slots = (cf.frameWords >> 1) + 1;
   const consts = new Consts(cf.localWords, cf.consts);
 
-  const rf = record(cf, consts, slots, instrs, blockOf);
+  const rf = record(cf, consts, slots, instrs, lay);
   if (rf === undefined) return { ok: false, why: 'unknown-opcode' };
-  const pcs = instrs.map((ins) => ins.pc);
   const indexOf = new Map<number, number>(pcs.map((pc, i) => [pc, i]));
   const effects: Effects[] = instrs.map(({ pc, op }) => {
     if (leaves(op)) return exitEffects(code, pc, cf.resultCount, info, slots);
@@ -218,19 +234,20 @@ export function compileFunction(cf: CompiledFunc, info?: FuncInfo): CompileOutco
     exits: instrs.map(({ op }) => leaves(op) || op === IOp.Fuel),
     ends: instrs.map(({ op }) => endsBlock(op)),
     branches: instrs.map(({ pc, op }) => (leaves(op) ? [] : targetsOf(code, pc).map((t) => indexOf.get(t)!))),
-    labels: pcs.map((pc) => blockOf.has(pc)),
+    starts: pcs.map((pc) => lay.starts.has(pc)),
+    entries: pcs.map((pc) => lay.caseOf.has(pc)),
   });
 
   const ef = new EmitFrame(consts, slots, p, rf.access, info?.narrow ?? new Uint8Array(0));
   let body: string;
   try {
-    body = emitBlocks(ef, code, instrs, blockOf);
+    body = emitBlocks(ef, code, instrs, lay);
   } catch (e) {
     if (e instanceof RangeError) return { ok: false, why: 'unknown-opcode' };
     throw e;
   }
   const metered = instrs.some((ins) => ins.op === IOp.Fuel);
-  const source = assemble(p, ef, rf, body, entries, entries.map((pc) => indexOf.get(pc)!), metered);
+  const source = assemble(p, ef, rf, body, lay.cases, lay.cases.map((pc) => indexOf.get(pc)!), metered);
   if (source.length > MAX_SOURCE_CHARS) return { ok: false, why: 'source-too-large' };
   // The source holds only JavaScript keywords, the runtime's names and numbers from `code`.
   const factory = new Function(...RUNTIME_NAMES, source) as (...h: unknown[]) => JitFn;
