@@ -5,9 +5,9 @@
 // only when the command runs, so `fleetlet --help` stays fast.
 
 import type { Command } from 'commander';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Scenario } from '../../device-sim/scenario.ts';
 import type { AppReport, AppSpec, HostEvent } from '../host/index.ts';
 import type { GpioBackend, GpioValue } from '../host/hw/gpio.ts';
@@ -97,8 +97,6 @@ function watchGpio(inner: GpioBackend, onChange: (line: string, value: GpioValue
   };
 }
 
-const COUNTED = ['denied', 'rateLimited', 'quotaRefused', 'faults', 'hardwareErrors'] as const;
-const eventCount = (r: AppReport): number => COUNTED.reduce((n, k) => n + r.host[k], 0);
 const ended = (r: AppReport): boolean => r.state !== 'starting' && r.state !== 'running';
 
 /**
@@ -161,14 +159,12 @@ export async function runLocal(plan: LocalRunPlan, io: CliIo): Promise<LocalRunR
     },
   });
   let closing = false;
-  const seen = new Map<string, number>();
+  const seen = new Map<string, Map<HostEvent['kind'], number>>();
   const printEvents = (): void => {
     for (const app of plan.apps) {
       const r = runner.report(app.name);
-      const total = eventCount(r);
-      const fresh = total - (seen.get(app.name) ?? 0);
-      seen.set(app.name, total);
-      if (fresh > 0) printHostEvents(io, t0, app.name, r.host.recent.slice(-fresh), fresh);
+      printHostEvents(io, t0, app.name, r, seen.get(app.name) ?? new Map());
+      seen.set(app.name, refusals(r));
     }
   };
   let aborted = false;
@@ -177,7 +173,8 @@ export async function runLocal(plan: LocalRunPlan, io: CliIo): Promise<LocalRunR
     const main = plan.apps[0]!;
     const stop = plan.stop;
     const period = main.limits.tickPeriodMs;
-    const slice = Math.max(1, Math.min(period, 1000));
+    // Host events print after each slice: a slice of the shortest tick period keeps them near their time.
+    const slice = Math.max(1, Math.min(1000, ...plan.apps.map((a) => a.limits.tickPeriodMs)));
     const deadline = 'durationMs' in stop ? t0 + stop.durationMs : 'ticks' in stop ? t0 + stop.ticks * period + period / 2 : Infinity;
     for (;;) {
       if (plan.signal?.aborted === true) {
@@ -208,17 +205,44 @@ export async function runLocal(plan: LocalRunPlan, io: CliIo): Promise<LocalRunR
   }
 }
 
-/** Prints new host events of an app, runs of the same event as one line with a count. */
-function printHostEvents(io: CliIo, t0: number, app: string, events: readonly HostEvent[], total: number): void {
-  const missing = total - events.length;
-  if (missing > 0) io.err(`${stamp((events[0]?.atMs ?? t0) - t0)} ${app} ${missing} earlier host events not kept`);
-  for (let i = 0; i < events.length; ) {
-    const e = events[i]!;
-    let j = i + 1;
-    while (j < events.length && events[j]!.kind === e.kind && events[j]!.fn === e.fn && events[j]!.detail === e.detail) j++;
-    const code = e.kind === 'hardware-error' ? ` (${e.code})` : '';
-    io.err(`${stamp(e.atMs - t0)} ${app} ${e.kind}${code} ${e.fn}: ${e.detail}${j - i > 1 ? ` (x${j - i})` : ''}`);
-    i = j;
+/** The host event kind each refusal counter of HostStats counts. */
+const COUNTED: readonly (readonly [keyof AppReport['host'] & ('denied' | 'rateLimited' | 'quotaRefused' | 'faults' | 'hardwareErrors'), HostEvent['kind']])[] = [
+  ['denied', 'denied'],
+  ['rateLimited', 'rate-limited'],
+  ['quotaRefused', 'quota'],
+  ['faults', 'fault'],
+  ['hardwareErrors', 'hardware-error'],
+];
+
+/** Counts of an app's refusals so far, by event kind. */
+function refusals(r: AppReport): Map<HostEvent['kind'], number> {
+  return new Map(COUNTED.map(([counter, kind]) => [kind, r.host[counter]]));
+}
+
+/**
+ * Prints an app's new host events: each kind's run of the same function and detail as one line
+ * with a count. The host keeps only its last events, so a flood prints as one line per kind.
+ */
+function printHostEvents(io: CliIo, t0: number, app: string, r: AppReport, before: Map<HostEvent['kind'], number>): void {
+  const now = refusals(r);
+  for (const [kind, count] of now) {
+    const fresh = count - (before.get(kind) ?? 0);
+    if (fresh <= 0) continue;
+    const kept = r.host.recent.filter((e) => e.kind === kind).slice(-fresh);
+    const groups: { e: HostEvent; n: number }[] = [];
+    for (const e of kept) {
+      const last = groups.at(-1);
+      if (last !== undefined && last.e.fn === e.fn && last.e.detail === e.detail) last.n++;
+      else groups.push({ e, n: 1 });
+    }
+    const what = (e: HostEvent): string => `${e.fn}: ${e.detail}${e.kind === 'hardware-error' ? ` (${e.code})` : ''}`;
+    if (kept.length === fresh) {
+      for (const g of groups) io.err(`${stamp(g.e.atMs - t0)} ${app} ${kind} ${what(g.e)}${g.n > 1 ? ` (x${g.n})` : ''}`);
+    } else {
+      const last = kept.at(-1);
+      const distinct = [...new Set(kept.map(what))];
+      io.err(`${stamp((last?.atMs ?? t0) - t0)} ${app} ${kind} x${fresh}: ${distinct.join('; ')}`);
+    }
   }
 }
 
@@ -247,7 +271,7 @@ export function registerRun(program: Command, io: CliIo): void {
     .description('Run an app locally on the simulator or this machine\'s hardware: prints its log, publishes, GPIO changes and refusals, then a summary (its stdout goes to stdout, the rest to stderr)')
     .argument('<module>', 'the app\'s module (.wasm)')
     .argument('[args...]', 'arguments of a WASI command (put them after --)')
-    .option('--app <file>', 'app descriptor (default: fleetlet.app.json beside the module, if any)')
+    .option('--app <file>', 'app descriptor (default: the fleetlet.app.json beside the module or in the current folder that names this module)')
     .option('--scenario <file>', 'simulator scenario (default: an empty device)')
     .option('--hardware <kind>', 'sim or linux', 'sim')
     .option('--device <file>', 'device config for --hardware linux (JSON: sensors, gpio, serial, pins)')
@@ -285,7 +309,7 @@ function readJson(file: string, what: string): unknown {
  *   (exit 1), a command that exited non-zero (its code), an interrupt (130)
  */
 export async function run(modulePath: string, args: readonly string[], o: RunOptions, io: CliIo): Promise<void> {
-  const [{ APP_DESCRIPTOR_FILE, AppDescriptorError, DEFAULT_APP_LIMITS, readAppDescriptor }, { Module }, { loadScenarioFile }] = await Promise.all([
+  const [{ APP_DESCRIPTOR_FILE, AppDescriptorError, DEFAULT_APP_LIMITS, modulePath: descriptorModulePath, readAppDescriptor }, { Module }, { loadScenarioFile }] = await Promise.all([
     import('../../schemas/app-descriptor.ts'),
     import('../wasm/index.ts'),
     import('../../device-sim/parse-scenario.ts'),
@@ -302,11 +326,22 @@ export async function run(modulePath: string, args: readonly string[], o: RunOpt
   if (!compiled.ok) throw new CliError(`Cannot run "${modulePath}": fleetlet's engine refuses the module: ${compiled.error.message}`);
   const mod = compiled.module;
 
-  const besideModule = join(modulePath, '..', APP_DESCRIPTOR_FILE);
-  const descriptorFile = o.app ?? (existsSync(besideModule) ? besideModule : undefined);
   let d;
   try {
-    d = descriptorFile === undefined ? undefined : readAppDescriptor(descriptorFile);
+    if (o.app !== undefined) d = readAppDescriptor(o.app);
+    else {
+      // A descriptor beside the module or in the current folder, when it names this module.
+      const target = realpathSync(modulePath);
+      for (const file of [join(dirname(modulePath), APP_DESCRIPTOR_FILE), APP_DESCRIPTOR_FILE]) {
+        if (!existsSync(file)) continue;
+        const candidate = readAppDescriptor(file);
+        const named = descriptorModulePath(candidate, file);
+        if (existsSync(named) && realpathSync(named) === target) {
+          d = candidate;
+          break;
+        }
+      }
+    }
   } catch (e) {
     if (e instanceof AppDescriptorError) throw new CliError(`Cannot read app descriptor ${e.message}`);
     throw e;
