@@ -16,7 +16,7 @@ import { Consts, EmitFrame, RecordFrame } from './_frame.ts';
 import { exitEffects, Liveness, successors, type FuncInfo, type Effects } from './_flow.ts';
 import { emitterOf, type Frame } from './_ops.ts';
 import { endsBlock, instrLength, isFusedBranch, isLeftToInterpreter, targetsOf } from './_instr.ts';
-import { layout, type Layout } from './_layout.ts';
+import { layout, type Layout, type Opening } from './_layout.ts';
 import { plan, type Plan } from './_plan.ts';
 import { RUNTIME, RUNTIME_NAMES } from './_runtime.ts';
 
@@ -88,31 +88,33 @@ interface Pass extends Frame {
  */
 function emitBlocks(f: Pass, code: Int32Array, instrs: readonly Instr[], lay: Layout): string {
   const out: string[] = [];
-  const open: number[] = [];
+  const open: Opening[] = [];
   const jump = (t: number): string => {
+    if (open.some((o) => o.kind === 'loop' && o.label === t)) return `continue L${t};`;
     const id = lay.caseOf.get(t);
-    return id !== undefined ? `{ blk = ${id}; continue; }` : `break L${t};`;
+    return id !== undefined ? `{ blk = ${id}; continue out; }` : `break L${t};`;
   };
   let reachable = false;
   for (const ins of instrs) {
     const { pc, op } = ins;
+    while (open.length > 0 && open[open.length - 1]!.end === pc) {
+      const o = open.pop()!;
+      if (o.kind === 'loop' && reachable) out.push(`break L${o.label};`); // the body falls off its end
+      out.push('}');
+    }
+    if (open.some((o) => o.end <= pc)) throw new RangeError(`labelled statements do not nest at ${pc}`);
     if (lay.starts.has(pc)) {
-      while (open.length > 0 && open[open.length - 1] === pc) {
-        out.push('}');
-        open.pop();
-      }
-      if (open.includes(pc)) throw new RangeError(`labelled block of ${pc} does not nest`);
       const id = lay.caseOf.get(pc);
       if (id !== undefined) {
-        if (open.length > 0) throw new RangeError(`case label ${pc} inside a labelled block`);
+        if (open.length > 0) throw new RangeError(`case label ${pc} inside a labelled statement`);
         out.push(`case ${id}:`);
       }
       f.beginBlock();
       reachable = true;
     }
-    for (const t of lay.opens.get(pc) ?? []) {
-      out.push(`L${t}: {`);
-      open.push(t);
+    for (const o of lay.opens.get(pc) ?? []) {
+      out.push(o.kind === 'loop' ? `L${o.label}: for (;;) {` : `L${o.label}: {`);
+      open.push(o);
     }
     if (!reachable) continue; // dead code after a jump: nothing leads here
     f.begin(pc);
@@ -163,7 +165,12 @@ function emitBlocks(f: Pass, code: Int32Array, instrs: readonly Instr[], lay: La
     f.end();
     if (endsBlock(op)) reachable = false;
   }
-  if (open.length > 0) throw new RangeError('labelled blocks left open at the end of the code');
+  while (open.length > 0 && open[open.length - 1]!.end === code.length) {
+    const o = open.pop()!;
+    if (o.kind === 'loop' && reachable) out.push(`break L${o.label};`);
+    out.push('}');
+  }
+  if (open.length > 0) throw new RangeError('labelled statements left open at the end of the code');
   return out.join('\n');
 }
 
@@ -216,7 +223,7 @@ export function compileFunction(cf: CompiledFunc, info?: FuncInfo): CompileOutco
   const instrs = decode(code);
   if (instrs === undefined) return { ok: false, why: 'unknown-opcode' };
   const pcs = instrs.map((ins) => ins.pc);
-  const lay = layout(code, pcs, mustEnter(code, instrs));
+  const lay = layout(code, pcs, instrs.map((ins) => ins.len), mustEnter(code, instrs));
   const slots = (cf.frameWords >> 1) + 1;
   const consts = new Consts(cf.localWords, cf.consts);
 
