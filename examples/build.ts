@@ -1,8 +1,11 @@
 // Builds fleetlet's example apps: every folder below examples/ holding a fleetlet.app.json and an
 // app.ts (AssemblyScript) compiles, with the binding library lib/fleetlet.ts, to the module file
-// its descriptor names (examples/build/NAME.wasm). `npm run examples:build [-- NAME...]`.
+// its descriptor names (examples/build/NAME.wasm); one holding an app.c compiles with clang and
+// wasi-libc when they are installed (its module is committed). `npm run examples:build [-- NAME...]`.
 
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,6 +17,15 @@ export const EXAMPLES_DIR = import.meta.dirname;
 export const BUILD_DIR = join(EXAMPLES_DIR, 'build');
 /** The AssemblyScript entry file of an app folder. */
 export const APP_SOURCE = 'app.ts';
+/** The C source of an app folder. */
+export const C_SOURCE = 'app.c';
+
+/**
+ * How C examples build: wasm32-wasi with Debian's wasi-libc (its headers and libraries live
+ * below /usr), optimised, stripped (names cost a quarter of the size); clang's output for one
+ * version is byte-for-byte repeatable.
+ */
+export const CLANG_OPTIONS: readonly string[] = ['--target=wasm32-wasi', '--sysroot=/usr', '-O2', '-Wl,--strip-all'];
 
 /**
  * The compiler options every example is built with: optimised, the incremental GC runtime, the
@@ -36,7 +48,8 @@ export interface ExampleApp {
   readonly dir: string;
   readonly descriptorFile: string;
   readonly descriptor: AppDescriptor;
-  /** The AssemblyScript entry file. */
+  readonly language: 'assemblyscript' | 'c';
+  /** The AssemblyScript entry file or the C source. */
   readonly source: string;
   /** The module file the descriptor names. */
   readonly output: string;
@@ -64,10 +77,12 @@ export function findExamples(root: string = EXAMPLES_DIR): ExampleApp[] {
   const walk = (dir: string): void => {
     const entries = readdirSync(dir, { withFileTypes: true });
     const names = new Set(entries.map((e) => e.name));
-    if (names.has(APP_DESCRIPTOR_FILE) && names.has(APP_SOURCE)) {
+    const source = names.has(APP_SOURCE) ? APP_SOURCE : names.has(C_SOURCE) ? C_SOURCE : undefined;
+    if (names.has(APP_DESCRIPTOR_FILE) && source !== undefined) {
       const descriptorFile = join(dir, APP_DESCRIPTOR_FILE);
       const descriptor = readAppDescriptor(descriptorFile);
-      found.push({ name: descriptor.name, dir, descriptorFile, descriptor, source: join(dir, APP_SOURCE), output: modulePath(descriptor, descriptorFile) });
+      const language = source === C_SOURCE ? 'c' : 'assemblyscript';
+      found.push({ name: descriptor.name, dir, descriptorFile, descriptor, language, source: join(dir, source), output: modulePath(descriptor, descriptorFile) });
     }
     for (const e of entries) if (e.isDirectory() && !SKIP.has(e.name) && !e.name.startsWith('.')) walk(join(dir, e.name));
   };
@@ -75,10 +90,20 @@ export function findExamples(root: string = EXAMPLES_DIR): ExampleApp[] {
   return found.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** The files an app's module is built from: its folder's .ts files, the library, this script. */
+/** The files an app's module is built from: its folder's .ts files, the library, this script (a C app: its source). */
 function sourcesOf(app: ExampleApp): string[] {
+  if (app.language === 'c') return [app.source];
   const tsIn = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f));
   return [...tsIn(app.dir), ...tsIn(join(EXAMPLES_DIR, 'lib')), join(EXAMPLES_DIR, 'build.ts')];
+}
+
+function exists(file: string): boolean {
+  try {
+    statSync(file);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Whether the app's module is missing or older than a file it is built from. */
@@ -92,12 +117,52 @@ export function isStale(app: ExampleApp): boolean {
   return sourcesOf(app).some((f) => statSync(f).mtimeMs > built);
 }
 
+/** The clang that can build for wasm32-wasi here (`CLANG` overrides), or undefined. */
+export function findClang(): string | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetlet-clang-'));
+  try {
+    for (const cc of [process.env['CLANG'], 'clang-14', 'clang'].filter((c): c is string => c !== undefined && c !== '')) {
+      try {
+        execFileSync(cc, [...CLANG_OPTIONS, '-x', 'c', '-', '-o', join(dir, 'probe.wasm')], { input: 'int main(void) { return 0; }\n', stdio: ['pipe', 'ignore', 'ignore'] });
+        return cc;
+      } catch {
+        // not installed, or no wasi-libc for it
+      }
+    }
+    return undefined;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function writeAtomically(file: string, bytes: Uint8Array): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, file);
+}
+
+function buildC(app: ExampleApp, clang: string): Uint8Array {
+  const tmp = `${app.output}.${process.pid}.c.tmp`;
+  try {
+    execFileSync(clang, [...CLANG_OPTIONS, '-o', tmp, app.source], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    throw new BuildError(app.name, String((e as { stderr?: Buffer }).stderr ?? (e as Error).message));
+  }
+  renameSync(tmp, app.output);
+  return new Uint8Array(readFileSync(app.output));
+}
+
 /**
  * Compiles one app to its output file (written to a temporary name, then renamed, so a reader
- * never sees half a module and two builds at once do not clash).
- * @throws BuildError with the compiler's diagnostics
+ * never sees half a module and two builds at once do not clash). A C app needs `clang`.
+ * @throws BuildError with the compiler's diagnostics, or saying clang is missing
  */
-export async function buildExample(app: ExampleApp): Promise<Uint8Array> {
+export async function buildExample(app: ExampleApp, clang: string | undefined = app.language === 'c' ? findClang() : undefined): Promise<Uint8Array> {
+  if (app.language === 'c') {
+    if (clang === undefined) throw new BuildError(app.name, 'clang with wasi-libc was not found (Debian: clang lld wasi-libc libclang-rt-14-dev-wasm32)');
+    return buildC(app, clang);
+  }
   const { default: asc } = await import('assemblyscript/asc');
   let binary: Uint8Array | undefined;
   let diagnostics = '';
@@ -110,10 +175,7 @@ export async function buildExample(app: ExampleApp): Promise<Uint8Array> {
     },
   });
   if (result.error !== null || binary === undefined) throw new BuildError(app.name, diagnostics || String(result.error?.message));
-  mkdirSync(dirname(app.output), { recursive: true });
-  const tmp = `${app.output}.${process.pid}.tmp`;
-  writeFileSync(tmp, binary);
-  renameSync(tmp, app.output);
+  writeAtomically(app.output, binary);
   return binary;
 }
 
@@ -145,7 +207,8 @@ async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Builds the named apps (default: all) whose module is missing or stale; returns them all.
+ * Builds the named apps (default: all) whose module is missing or stale; returns them all. A C
+ * app keeps its committed module unless clang is installed to rebuild it.
  * @throws BuildError; Error naming an app that does not exist
  */
 export async function ensureBuilt(names?: readonly string[]): Promise<ExampleApp[]> {
@@ -155,9 +218,11 @@ export async function ensureBuilt(names?: readonly string[]): Promise<ExampleApp
     if (a === undefined) throw new Error(`There is no example app "${n}": the examples are ${all.map((x) => `"${x.name}"`).join(', ')}`);
     return a;
   });
-  if (picked.some(isStale)) {
+  const clang = picked.some((a) => a.language === 'c' && isStale(a)) ? findClang() : undefined;
+  const needed = (a: ExampleApp): boolean => isStale(a) && (a.language !== 'c' || clang !== undefined || !exists(a.output));
+  if (picked.some(needed)) {
     await withBuildLock(async () => {
-      for (const app of picked) if (isStale(app)) await buildExample(app);
+      for (const app of picked) if (needed(app)) await buildExample(app, clang);
     });
   }
   return picked;
@@ -172,9 +237,14 @@ async function cli(argv: readonly string[]): Promise<number> {
     process.stderr.write(`examples:build: no example app ${unknown.map((n) => `"${n}"`).join(', ')}; the examples are ${all.map((a) => a.name).join(', ')}\n`);
     return 2;
   }
+  const clang = picked.some((a) => a.language === 'c') ? findClang() : undefined;
   for (const app of picked) {
+    if (app.language === 'c' && clang === undefined) {
+      process.stdout.write(`skipped ${app.name}: clang with wasi-libc not found (Debian: clang lld wasi-libc libclang-rt-14-dev-wasm32); the committed ${relative(process.cwd(), app.output)} stays\n`);
+      continue;
+    }
     try {
-      const bytes = await buildExample(app);
+      const bytes = await buildExample(app, clang);
       process.stdout.write(`built ${app.name} -> ${relative(process.cwd(), app.output)} (${bytes.length} bytes)\n`);
     } catch (e) {
       if (!(e instanceof BuildError)) throw e;

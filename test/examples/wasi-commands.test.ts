@@ -1,7 +1,8 @@
 // WASI commands under `fleetlet run` as a real child process: the two wasi-libc commands of
 // ../shared/bench/wasi print on fleetlet's stdout exactly what node:wasi prints (their stderr,
 // a timing, goes to fleetlet's stderr with the report), arguments after `--` reach argv, a
-// missing capability is named, and a command's exit code becomes fleetlet's.
+// missing capability is named, and a command's exit code becomes fleetlet's; and the C example
+// (clang and wasi-libc) reads the simulator's sensor through fleetlet's host API.
 
 import { execFile } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { WASI } from 'node:wasi';
 import { describe, expect, it } from 'vitest';
 import { V8, type V8Imports } from '../fuzz/v8-api.ts';
 import { wat } from '../fuzz/wat.ts';
-import { BENCH, REPO } from './_kit.ts';
+import { BENCH, REPO, example, fleetlet } from './_kit.ts';
 
 const BIN = join(REPO, 'agent/cli/fleetlet.mjs');
 
@@ -80,5 +81,27 @@ describe('WASI commands under fleetlet run', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the C example (clang and wasi-libc) under fleetlet run', () => {
+  const STEPS = (JSON.parse(readFileSync(example('thermostat', 'scenario.json'), 'utf8')) as { sensors: { temperature: { steps: { atMs: number; value: number }[] } } }).sensors.temperature.steps;
+
+  it('prints a reading a second from the scenario, sleeping through the host in virtual time', async () => {
+    const run = await fleetlet(['run', example('c-sensor', 'c-sensor.wasm'), '--scenario', example('thermostat', 'scenario.json'), '--', '8']);
+    expect(run.code, run.err.join('\n')).toBe(0);
+    // Reading i comes right after i one-second sleeps: the step in force at i seconds.
+    const expected = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `temperature ${STEPS.filter((s) => s.atMs <= i * 1000).at(-1)!.value.toFixed(2)}`);
+    expect(run.out).toEqual(expected);
+    expect(run.err).toContainEqual(expect.stringMatching(/^ {2}host calls: .*sensor_read 8, .*sleep 7$/));
+  });
+
+  it('gets E_DENIED for a sensor its descriptor does not declare, and exits non-zero', async () => {
+    const run = await fleetlet(['run', example('c-sensor', 'c-sensor.wasm'), '--setting', 'SENSOR=humidity', '--', '2']);
+    expect(run.code).toBe(1);
+    expect(run.out).toEqual([]);
+    expect(run.err).toContainEqual(expect.stringMatching(/\] c-sensor stderr: cannot read humidity: status -1$/));
+    expect(run.err).toContainEqual(expect.stringMatching(/\] c-sensor denied sensor_read: /));
+    expect(run.err.at(-1)).toBe('fleetlet: App "c-sensor" exited with code 1');
   });
 });
