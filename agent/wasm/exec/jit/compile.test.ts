@@ -114,6 +114,15 @@ describe('compiled code contract', () => {
     expect(source).not.toMatch(/['`]/);
   });
 
+  it('refuses functions whose source would exceed MAX_SOURCE_CHARS (V8 would not optimise them)', () => {
+    let body = '';
+    for (let i = 0; i < 1200; i++) body += `(local.set 1 (i32.add (i32.mul (local.get 1) (i32.const ${i})) (local.get 0)))`;
+    const m = Module.compile(wat(`(module (func (param i32) (result i32) (local i32) ${body} (local.get 1)))`)).ast;
+    const big = translateFunction(m, funcTypesOf(m), 0, DEFAULT_FUEL_COSTS);
+    expect(big.code.length).toBeLessThan(MAX_CODE_WORDS);
+    expect(compileFunction(big)).toEqual({ ok: false, why: 'source-too-large' });
+  });
+
   it('refuses functions with more internal code than MAX_CODE_WORDS', () => {
     const big: CompiledFunc = { ...cf, code: new Int32Array(MAX_CODE_WORDS + 1) };
     expect(compileFunction(big)).toEqual({ ok: false, why: 'too-large' });
