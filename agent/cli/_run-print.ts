@@ -1,7 +1,8 @@
-// How `fleetlet run` prints (private to agent/cli): time stamps, published payloads, and the
-// summary of an app's report.
+// How `fleetlet run` prints (private to agent/cli): time stamps, published payloads, host
+// refusals grouped, and the summary of an app's report.
 
-import type { AppReport } from '../host/index.ts';
+import type { AppReport, HostEvent } from '../host/index.ts';
+import type { CliIo } from './main.ts';
 
 /** "[   12.345s]": device time since the run started. */
 export function stamp(ms: number): string {
@@ -48,4 +49,45 @@ export function formatReport(r: AppReport, elapsedMs: number, t0: number): strin
   lines.push(`  refused: denied ${h.denied}, rate-limited ${h.rateLimited}, over quota ${h.quotaRefused}, faults ${h.faults}, hardware errors ${h.hardwareErrors}`);
   lines.push(`  published: ${h.published} messages (${n(h.publishedBytes)} bytes); log: ${r.logLines} lines (${r.droppedLogLines} dropped); host memory high-water ${n(h.hostBytesHighWater)} bytes`);
   return lines;
+}
+
+/** The host event kind each refusal counter of HostStats counts. */
+const COUNTED: readonly (readonly [keyof AppReport['host'] & ('denied' | 'rateLimited' | 'quotaRefused' | 'faults' | 'hardwareErrors'), HostEvent['kind']])[] = [
+  ['denied', 'denied'],
+  ['rateLimited', 'rate-limited'],
+  ['quotaRefused', 'quota'],
+  ['faults', 'fault'],
+  ['hardwareErrors', 'hardware-error'],
+];
+
+/** Counts of an app's refusals so far, by event kind. */
+export function refusals(r: AppReport): Map<HostEvent['kind'], number> {
+  return new Map(COUNTED.map(([counter, kind]) => [kind, r.host[counter]]));
+}
+
+/**
+ * Prints an app's new host events: each kind's run of the same function and detail as one line
+ * with a count. The host keeps only its last events, so a flood prints as one line per kind.
+ */
+export function printHostEvents(io: CliIo, t0: number, app: string, r: AppReport, before: Map<HostEvent['kind'], number>): void {
+  const now = refusals(r);
+  for (const [kind, count] of now) {
+    const fresh = count - (before.get(kind) ?? 0);
+    if (fresh <= 0) continue;
+    const kept = r.host.recent.filter((e) => e.kind === kind).slice(-fresh);
+    const groups: { e: HostEvent; n: number }[] = [];
+    for (const e of kept) {
+      const last = groups.at(-1);
+      if (last !== undefined && last.e.fn === e.fn && last.e.detail === e.detail) last.n++;
+      else groups.push({ e, n: 1 });
+    }
+    const what = (e: HostEvent): string => `${e.fn}: ${e.detail}${e.kind === 'hardware-error' ? ` (${e.code})` : ''}`;
+    if (kept.length === fresh) {
+      for (const g of groups) io.err(`${stamp(g.e.atMs - t0)} ${app} ${kind} ${what(g.e)}${g.n > 1 ? ` (x${g.n})` : ''}`);
+    } else {
+      const last = kept.at(-1);
+      const distinct = [...new Set(kept.map(what))];
+      io.err(`${stamp((last?.atMs ?? t0) - t0)} ${app} ${kind} x${fresh}: ${distinct.join('; ')}`);
+    }
+  }
 }

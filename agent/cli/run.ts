@@ -16,7 +16,7 @@ import type { TimeSource } from '../host/hw/time.ts';
 import { parseCount } from './_args.ts';
 import { CliError, EXIT } from './errors.ts';
 import type { CliIo } from './main.ts';
-import { formatPayload, formatReport, stamp } from './_run-print.ts';
+import { formatPayload, formatReport, printHostEvents, refusals, stamp } from './_run-print.ts';
 
 /** Simulated CPU speed in virtual time: fuel a module burns per simulated millisecond. */
 export const VIRTUAL_FUEL_PER_MS = 100_000;
@@ -102,8 +102,8 @@ const ended = (r: AppReport): boolean => r.state !== 'starting' && r.state !== '
 /**
  * Runs apps on simulated or Linux hardware, printing what they do through `io` (a command's
  * stdout lines on `io.out`, everything else on `io.err`), then one summary per app.
- * @throws LinkError, DecodeError, ValidationError, CapabilityError when an app cannot be added;
- *   Error when the simulation cannot start (socat missing)
+ * @throws LinkError, DecodeError, ValidationError, CapabilityError, KvError when an app cannot be
+ *   added; CliError when the simulation cannot start (socat missing)
  */
 export async function runLocal(plan: LocalRunPlan, io: CliIo): Promise<LocalRunResult> {
   const [{ AppRunner, hostDevice }, { ManualTime }, { linuxHardware }, sim, { uniform }] = await Promise.all([
@@ -149,6 +149,7 @@ export async function runLocal(plan: LocalRunPlan, io: CliIo): Promise<LocalRunR
     publisher: { publish: (m) => io.err(`${at()} ${m.app} publish ${m.subtopic} ${formatPayload(m.payload)}`) },
     ...(plan.hardware.kind === 'sim' ? { random: (into: Uint8Array) => into.forEach((_, i) => (into[i] = Math.floor(uniform(seed, 0x72616e64, drawn++) * 256))) } : {}),
   });
+  let closing = false;
   const runner = new AppRunner({
     device,
     ...(manual !== undefined ? { virtual: { time: manual, fuelPerMs: VIRTUAL_FUEL_PER_MS } } : { timers: time }),
@@ -158,7 +159,6 @@ export async function runLocal(plan: LocalRunPlan, io: CliIo): Promise<LocalRunR
       io.err(`${at()} ${r.name} ${r.state === 'exited' ? `exited with code ${r.exitCode}` : r.state}${why}`);
     },
   });
-  let closing = false;
   const seen = new Map<string, Map<HostEvent['kind'], number>>();
   const printEvents = (): void => {
     for (const app of plan.apps) {
@@ -202,47 +202,6 @@ export async function runLocal(plan: LocalRunPlan, io: CliIo): Promise<LocalRunR
     await runner.close().catch(() => undefined);
     await hw.close().catch(() => undefined);
     if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
-  }
-}
-
-/** The host event kind each refusal counter of HostStats counts. */
-const COUNTED: readonly (readonly [keyof AppReport['host'] & ('denied' | 'rateLimited' | 'quotaRefused' | 'faults' | 'hardwareErrors'), HostEvent['kind']])[] = [
-  ['denied', 'denied'],
-  ['rateLimited', 'rate-limited'],
-  ['quotaRefused', 'quota'],
-  ['faults', 'fault'],
-  ['hardwareErrors', 'hardware-error'],
-];
-
-/** Counts of an app's refusals so far, by event kind. */
-function refusals(r: AppReport): Map<HostEvent['kind'], number> {
-  return new Map(COUNTED.map(([counter, kind]) => [kind, r.host[counter]]));
-}
-
-/**
- * Prints an app's new host events: each kind's run of the same function and detail as one line
- * with a count. The host keeps only its last events, so a flood prints as one line per kind.
- */
-function printHostEvents(io: CliIo, t0: number, app: string, r: AppReport, before: Map<HostEvent['kind'], number>): void {
-  const now = refusals(r);
-  for (const [kind, count] of now) {
-    const fresh = count - (before.get(kind) ?? 0);
-    if (fresh <= 0) continue;
-    const kept = r.host.recent.filter((e) => e.kind === kind).slice(-fresh);
-    const groups: { e: HostEvent; n: number }[] = [];
-    for (const e of kept) {
-      const last = groups.at(-1);
-      if (last !== undefined && last.e.fn === e.fn && last.e.detail === e.detail) last.n++;
-      else groups.push({ e, n: 1 });
-    }
-    const what = (e: HostEvent): string => `${e.fn}: ${e.detail}${e.kind === 'hardware-error' ? ` (${e.code})` : ''}`;
-    if (kept.length === fresh) {
-      for (const g of groups) io.err(`${stamp(g.e.atMs - t0)} ${app} ${kind} ${what(g.e)}${g.n > 1 ? ` (x${g.n})` : ''}`);
-    } else {
-      const last = kept.at(-1);
-      const distinct = [...new Set(kept.map(what))];
-      io.err(`${stamp((last?.atMs ?? t0) - t0)} ${app} ${kind} x${fresh}: ${distinct.join('; ')}`);
-    }
   }
 }
 
