@@ -5,7 +5,7 @@ import type { FuncType, ModuleAst } from '../types.ts';
 import type { WasmFuncInst } from '../runtime/store.ts';
 import type { CompiledFunc } from './code.ts';
 import { DEFAULT_FUEL_COSTS } from './fuel.ts';
-import { funcInfo, prepareTier } from './jit/tier.ts';
+import { funcInfo, prepareTier } from './jit/index.ts';
 import { funcTypesOf, translateFunction } from './translate.ts';
 
 const funcTypesCache = new WeakMap<ModuleAst, FuncType[]>();
