@@ -359,6 +359,9 @@ export async function run(modulePath: string, args: readonly string[], o: RunOpt
   const where = hardware.kind === 'sim' ? `the simulator${o.scenario === undefined ? ' (no scenario)' : ` (${o.scenario})`}` : 'this machine\'s hardware';
   const pace = speed === 'max' ? 'virtual time' : speed === 1 ? 'real time' : `${speed}x real time`;
   io.err(`fleetlet run: ${name}${d === undefined ? '' : ` ${d.version}`} (${kind}) on ${where}, ${pace}${d === undefined ? ', no app descriptor' : ''}`);
+  if (speed === 'max' && hardware.kind === 'sim' && Object.keys(hardware.scenario.serial).length > 0) {
+    io.err('fleetlet run: note: serial devices talk through real pseudo-terminals, so in virtual time their bytes arrive late; use --speed 1 (or a small factor) to see them on time');
+  }
 
   const ac = new AbortController();
   const onSigint = (): void => ac.abort();
