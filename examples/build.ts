@@ -179,6 +179,23 @@ export async function buildExample(app: ExampleApp, clang: string | undefined = 
   return binary;
 }
 
+/** Whether a build lock was left by a process that is gone (or is older than ten minutes). */
+function lockHolderGone(lock: string): boolean {
+  let pid: number;
+  try {
+    if (Date.now() - statSync(lock).mtimeMs > 10 * 60_000) return true;
+    pid = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+  } catch {
+    return false; // released meanwhile, or its holder has not written its pid yet
+  }
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 /** A lock (a folder made atomically) held while building, so test files started together build once. */
 async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
   mkdirSync(BUILD_DIR, { recursive: true });
@@ -186,16 +203,11 @@ async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
   for (;;) {
     try {
       mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      let age = 0;
-      try {
-        age = Date.now() - statSync(lock).mtimeMs;
-      } catch {
-        continue; // released meanwhile
-      }
-      if (age > 10 * 60_000) rmSync(lock, { recursive: true, force: true }); // left by a killed build
+      if (lockHolderGone(lock)) rmSync(lock, { recursive: true, force: true }); // left by a killed build
       else await delay(250);
     }
   }

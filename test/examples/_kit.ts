@@ -13,6 +13,9 @@ export const example = (dir: string, file = ''): string => join(EXAMPLES_DIR, di
 /** The module an example app builds to. */
 export const built = (name: string): string => join(EXAMPLES_DIR, 'build', `${name}.wasm`);
 
+/** How long a test file may wait for the examples to build (asc takes minutes on a loaded 2-core machine). */
+export const BUILD_TIMEOUT_MS = 600_000;
+
 /** Builds every example whose module is missing or stale (once for all test files: a lock). */
 export async function buildExamples(): Promise<void> {
   await ensureBuilt();

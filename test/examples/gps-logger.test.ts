@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadScenarioFile } from '../../device-sim/parse-scenario.ts';
 import type { GpsSpec } from '../../device-sim/scenario.ts';
 import { fixAt } from '../../device-sim/serial/gps.ts';
-import { buildExamples, built, example, fleetlet, published } from './_kit.ts';
+import { BUILD_TIMEOUT_MS, buildExamples, built, example, fleetlet, published } from './_kit.ts';
 
 const SCENARIO = example('gps-logger', 'scenario.json');
 const GPS = loadScenarioFile(SCENARIO).serial['gps'] as GpsSpec;
@@ -27,7 +27,7 @@ const runGps = (...extra: string[]) =>
   fleetlet(['run', built('gps-logger'), '--app', example('gps-logger', 'fleetlet.app.json'), '--scenario', SCENARIO, '--duration', '9000', '--speed', '2', ...extra]);
 
 describe('gps-logger under fleetlet run', () => {
-  beforeAll(buildExamples);
+  beforeAll(buildExamples, BUILD_TIMEOUT_MS);
 
   it('publishes the positions of the simulated receiver, read over a pseudo-terminal, and none without a fix', async () => {
     expect(JSON.parse(readFileSync(SCENARIO, 'utf8')).serial.gps.noFix).toEqual([{ fromMs: 4500, toMs: 6500 }]);

@@ -11,7 +11,7 @@ import { STATUS } from '../../agent/host/status.ts';
 import { Module } from '../../agent/wasm/index.ts';
 import { EXAMPLES_DIR, findExamples } from '../../examples/build.ts';
 import { HOST_IMPORTS, HOST_MODULE, findHostImport } from '../../schemas/host-imports.ts';
-import { buildExamples } from './_kit.ts';
+import { BUILD_TIMEOUT_MS, buildExamples } from './_kit.ts';
 
 const LIB = readFileSync(`${EXAMPLES_DIR}/lib/fleetlet.ts`, 'utf8');
 
@@ -62,7 +62,7 @@ describe('the binding library lib/fleetlet.ts', () => {
 });
 
 describe('the example modules', () => {
-  beforeAll(buildExamples);
+  beforeAll(buildExamples, BUILD_TIMEOUT_MS);
 
   it.each(findExamples().map((a) => [a.name, a] as const))('%s passes the checks of fleetlet sign', (_name, app) => {
     const bytes = new Uint8Array(readFileSync(app.output));

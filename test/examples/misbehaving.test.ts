@@ -9,7 +9,7 @@ import { runLocal } from '../../agent/cli/run.ts';
 import type { AppReport, AppSpec } from '../../agent/host/index.ts';
 import { loadScenarioFile } from '../../device-sim/parse-scenario.ts';
 import { findExamples } from '../../examples/build.ts';
-import { buildExamples, built, example, fleetlet, gpioChanges } from './_kit.ts';
+import { BUILD_TIMEOUT_MS, buildExamples, built, example, fleetlet, gpioChanges } from './_kit.ts';
 
 const MISBEHAVING = ['trap-at-start', 'spin', 'grow-memory', 'wrong-pin', 'publish-flood'];
 
@@ -23,7 +23,7 @@ function spec(name: string): AppSpec {
 }
 
 describe('misbehaving apps beside the thermostat on one simulated device', () => {
-  beforeAll(buildExamples);
+  beforeAll(buildExamples, BUILD_TIMEOUT_MS);
 
   it('each is contained and reported with its reason while the thermostat keeps its schedule', async () => {
     const err: string[] = [];
@@ -79,7 +79,7 @@ describe('misbehaving apps beside the thermostat on one simulated device', () =>
 });
 
 describe('misbehaving apps alone under fleetlet run', () => {
-  beforeAll(buildExamples);
+  beforeAll(buildExamples, BUILD_TIMEOUT_MS);
 
   const cases: [string, string[], number, RegExp, RegExp][] = [
     ['trap-at-start', [], 1, /\] trap-at-start failed: trap "unreachable" in init: /, /^fleetlet: App "trap-at-start" failed: trap in init$/],

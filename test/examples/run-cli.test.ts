@@ -6,13 +6,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildExamples, built, example, fleetlet, gpioChanges, published } from './_kit.ts';
+import { BUILD_TIMEOUT_MS, buildExamples, built, example, fleetlet, gpioChanges, published } from './_kit.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fleetlet-run-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('fleetlet run', () => {
-  beforeAll(buildExamples);
+  beforeAll(buildExamples, BUILD_TIMEOUT_MS);
 
   it('keeps the template\'s key-value store between runs in --data-dir, and in a fresh folder otherwise', async () => {
     const dataDir = join(tmp, 'data');

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AppReport } from '../../agent/host/index.ts';
-import { buildExamples, built, example, fleetlet, gpioChanges, published } from './_kit.ts';
+import { BUILD_TIMEOUT_MS, buildExamples, built, example, fleetlet, gpioChanges, published } from './_kit.ts';
 
 const SCENARIO = example('thermostat', 'scenario.json');
 const STEPS = (JSON.parse(readFileSync(SCENARIO, 'utf8')) as { sensors: { temperature: { steps: { atMs: number; value: number }[] } } }).sensors.temperature.steps;
@@ -45,7 +45,7 @@ function toggles(err: readonly string[]): [number, string][] {
 }
 
 describe('thermostat under fleetlet run', () => {
-  beforeAll(buildExamples);
+  beforeAll(buildExamples, BUILD_TIMEOUT_MS);
 
   it('switches the relay at the thresholds of the descriptor\'s setpoint 21 and hysteresis 0.5', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleetlet-thermostat-'));
