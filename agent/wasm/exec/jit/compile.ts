@@ -1,8 +1,8 @@
 // The fast tier's compiler: turns one function's internal code (exec/code.ts) into JavaScript
-// source, one `case` per basic block inside a dispatch loop, with every operand a literal, and
-// lets V8 compile it. Values live in JavaScript variables while the compiled code runs (see
-// _plan.ts): slots are loaded at entry where live and stored back when control returns to the
-// interpreter; constants become literals.
+// source, one `case` per entry point of a dispatch loop, labelled blocks and loops for the rest
+// (_layout.ts), every operand a literal or a variable, and lets V8 compile it. Values live in
+// JavaScript variables while the compiled code runs (see _plan.ts): slots are loaded at entry
+// where live and stored back when control returns to the interpreter.
 //
 // Contract with the interpreter (interp.ts, which calls `jit(ex, inst, fp, pc)` at the top of
 // every iteration): run from `pc` when it is an entry point (else return it unchanged) and
@@ -12,7 +12,8 @@
 
 import type { CompiledFunc, JitFn } from '../code.ts';
 import { IOp } from '../code.ts';
-import { Consts, EmitFrame, RecordFrame } from './_frame.ts';
+import { Consts, EmitFrame } from './_frame.ts';
+import { RecordFrame } from './_record.ts';
 import { exitEffects, Liveness, successors, type FuncInfo, type Effects } from './_flow.ts';
 import { emitterOf, type Frame } from './_ops.ts';
 import { endsBlock, instrLength, isFusedBranch, isLeftToInterpreter, targetsOf } from './_instr.ts';
