@@ -2,7 +2,8 @@
 // import the library declares has the type schemas/host-imports.ts gives it, the library covers
 // every fleetlet:host/v1 function, its statuses are the host's, and each example module passes
 // the checks `fleetlet sign` makes (known imports of the right type, capabilities declared,
-// the exports its kind needs) and imports only what it uses.
+// the exports its kind needs) and imports only what it uses; and the library's own self-checks
+// (examples/checks/lib-check) all pass when run by the host.
 
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import { STATUS } from '../../agent/host/status.ts';
 import { Module } from '../../agent/wasm/index.ts';
 import { EXAMPLES_DIR, findExamples } from '../../examples/build.ts';
 import { HOST_IMPORTS, HOST_MODULE, findHostImport } from '../../schemas/host-imports.ts';
-import { BUILD_TIMEOUT_MS, buildExamples } from './_kit.ts';
+import { BUILD_TIMEOUT_MS, buildExamples, built, example, fleetlet } from './_kit.ts';
 
 const LIB = readFileSync(`${EXAMPLES_DIR}/lib/fleetlet.ts`, 'utf8');
 
@@ -77,5 +78,24 @@ describe('the example modules', () => {
     expect(importsOf('thermostat')).toEqual(['environ_get', 'environ_sizes_get', 'gpio_config', 'gpio_write', 'log', 'publish', 'sensor_read']);
     expect(importsOf('spin')).toEqual(['log']);
     expect(importsOf('gps-logger').filter((n) => n.startsWith('gpio') || n.startsWith('sensor') || n.startsWith('kv'))).toEqual([]);
+  });
+});
+
+describe('the library\'s self-checks under fleetlet run', () => {
+  beforeAll(buildExamples, BUILD_TIMEOUT_MS);
+
+  it('passes every check: formatting, statuses, settings, key-value round trips, sleep, binary publish', async () => {
+    const run = await fleetlet(['run', built('lib-check'), '--app', example('checks/lib-check', 'fleetlet.app.json'), '--ticks', '1']);
+    expect(run.code, run.err.join('\n')).toBe(0);
+    const said = run.err.flatMap((l) => /\] lib-check (?:info|error): (.*)$/.exec(l)?.[1] ?? []);
+    expect(said.filter((t) => t.startsWith('FAIL'))).toEqual([]);
+    expect(said.filter((t) => t.startsWith('ok ')).map((t) => t.slice(3))).toEqual([
+      'formatFixed 6 digits', 'formatFixed negative', 'formatFixed rounds to zero without a sign', 'formatFixed no digits', 'formatFixed NaN',
+      'statusName E_DENIED', 'statusName E_CLOSED', 'statusName count', 'statusName unknown',
+      'setting with = in its value', 'setting absent', 'settingNumber', 'settingNumber not a number',
+      'kvSet', 'kvGet longer than its first buffer', 'kvGet missing', 'kvDelete', 'sleep', 'publishBytes',
+    ]);
+    expect(said.at(-1)).toBe('all checks passed');
+    expect(run.err).toContainEqual(expect.stringMatching(/\] lib-check publish bytes <4 bytes: 000102ff>$/));
   });
 });
