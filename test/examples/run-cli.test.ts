@@ -60,7 +60,10 @@ describe('fleetlet run', () => {
     expect(performance.now() - started).toBeLessThan(8000); // 8.5 s of device time at 10x
     const changes = gpioChanges(run.err).filter(([, , v]) => v !== 'released');
     expect(changes.map(([, line, v]) => [line, v])).toEqual([['relay', '0'], ['relay', '1']]);
-    expect(Math.abs(changes[1]![0] - 6000)).toBeLessThan(500); // the tick at 6 s, give or take the machine's delays
+    // The temperature drops below 20.5 at 6 s and rises at 9 s: the tick that sees it comes in between
+    // (on time at 6 s; a loaded machine may delay it, and at 10x a delay counts ten times).
+    expect(changes[1]![0]).toBeGreaterThanOrEqual(6000);
+    expect(changes[1]![0]).toBeLessThan(9000);
   });
 
   it('finds the descriptor in the current folder when it names the module', async () => {
