@@ -81,14 +81,14 @@ describe('misbehaving apps beside the thermostat on one simulated device', () =>
 describe('misbehaving apps alone under fleetlet run', () => {
   beforeAll(buildExamples, BUILD_TIMEOUT_MS);
 
-  const cases: [string, string[], number, RegExp, RegExp][] = [
-    ['trap-at-start', [], 1, /\] trap-at-start failed: trap "unreachable" in init: /, /^fleetlet: App "trap-at-start" failed: trap in init$/],
-    ['spin', [], 1, /\] spin failed: out-of-fuel "fuel" in tick: The tick call used its fuelPerTick of 1000000$/, /^fleetlet: App "spin" failed: out-of-fuel in tick$/],
-    ['grow-memory', [], 1, /^ {2}memory: 8 pages now, high-water 8, cap 8 \(64 KiB pages\)$/, /^fleetlet: App "grow-memory" failed: trap in tick$/],
-    ['wrong-pin', ['--ticks', '5'], 0, /^ {2}refused: denied 5, rate-limited 0, /, /^ {2}published: /],
-    ['publish-flood', ['--ticks', '5'], 0, /\] publish-flood rate-limited x[0-9]+: /, /^ {2}published: [0-9]+ messages/],
+  const cases: [string, number, string[], RegExp, RegExp][] = [
+    ['trap-at-start', 1, [], /\] trap-at-start failed: trap "unreachable" in init: /, /^fleetlet: App "trap-at-start" failed: trap in init$/],
+    ['spin', 1, [], /\] spin failed: out-of-fuel "fuel" in tick: The tick call used its fuelPerTick of 1000000$/, /^fleetlet: App "spin" failed: out-of-fuel in tick$/],
+    ['grow-memory', 1, [], /^ {2}memory: 8 pages now, high-water 8, cap 8 \(64 KiB pages\)$/, /^fleetlet: App "grow-memory" failed: trap in tick$/],
+    ['wrong-pin', 0, ['--ticks', '5'], /^ {2}refused: denied 5, rate-limited 0, /, /^ {2}published: /],
+    ['publish-flood', 0, ['--ticks', '5'], /\] publish-flood rate-limited x[0-9]+: /, /^ {2}published: [0-9]+ messages/],
   ];
-  it.each(cases)('%s ends with status %#', async (name, extra, code, line, last) => {
+  it.each(cases)('%s exits with status %i', async (name, code, extra, line, last) => {
     const dir = MISBEHAVING.includes(name) ? `misbehaving/${name}` : name;
     const run = await fleetlet(['run', built(name), '--app', example(dir, 'fleetlet.app.json'), ...extra]);
     expect(run.code, run.err.join('\n')).toBe(code);
