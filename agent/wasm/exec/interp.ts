@@ -83,9 +83,9 @@ export function run(ex: Executor): number {
   try {
     for (;;) {
       if (jit !== undefined) {
+        // Compiled code never grows the stack or the memory (it leaves memory.grow and calls
+        // to this loop), so the views cached here stay valid.
         pc = jit(ex, inst, fp, pc);
-        S = ex.S; F32 = ex.F32; F64 = ex.F64;
-        dv = memOf(inst);
       }
       switch (code[pc]) {
       case 0x45: { // i32.eqz
