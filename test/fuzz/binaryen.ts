@@ -17,7 +17,10 @@ export const FEATURE_FLAGS = [
   '--enable-nontrapping-float-to-int',
 ] as const;
 
-export const WASM_OPT = process.env['WASM_OPT'] ?? 'wasm-opt';
+// Debian's binaryen 108 is the reference generator. npm scripts put node_modules/.bin first on
+// the PATH, where the assemblyscript toolchain's own wasm-opt (a much slower build of another
+// version) would shadow it, so the Debian binary is named by its path when it exists.
+export const WASM_OPT = process.env['WASM_OPT'] ?? (existsSync('/usr/bin/wasm-opt') ? '/usr/bin/wasm-opt' : 'wasm-opt');
 
 let versionCache: string | undefined;
 
