@@ -10,7 +10,7 @@ export type { Clock, TrustStoreOptions } from './trust-store.ts';
 export type { TrustView } from './trust-view.ts';
 export { FloorsCorrupt, FLOORS_FILE } from './floors.ts';
 export type { Floors } from './floors.ts';
-export { verifyManifest, verifyDesiredState, manifestDigest } from './verify.ts';
+export { verifyManifest, verifyDesiredState, openDesiredState, manifestDigest } from './verify.ts';
 export type { DeviceIdentity, VerifiedManifest, VerifiedDesiredState, VerifyContext } from './verify.ts';
 export { verifyModuleBytes } from './module-bytes.ts';
 export type { ModuleSource } from './module-bytes.ts';

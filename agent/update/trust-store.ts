@@ -15,7 +15,8 @@ import { loadFloors, raiseDesiredState, raiseManifest, raiseTime, saveFloors, ty
 import { UpdateRejected } from './rejection.ts';
 import { checkTrustUpdate } from './_trust-update.ts';
 import { keyHex, type TrustView } from './trust-view.ts';
-import { verifyDesiredState, verifyManifest, type DeviceIdentity, type VerifiedDesiredState, type VerifiedManifest, type VerifyContext } from './verify.ts';
+import { openDesiredState, verifyDesiredState, verifyManifest, type DeviceIdentity, type VerifiedDesiredState, type VerifiedManifest, type VerifyContext } from './verify.ts';
+import type { DesiredState } from '../../schemas/messages/desired-state.ts';
 
 /** File name of the trust record in the data directory (a wire format: never rename). */
 export const TRUST_FILE = 'trust.cbor';
@@ -146,6 +147,14 @@ export class TrustStore {
    */
   verifyDesiredState(signedState: Uint8Array, signedManifests: readonly Uint8Array[], device: DeviceIdentity): VerifiedDesiredState {
     return verifyDesiredState(signedState, signedManifests, this.context(device));
+  }
+
+  /**
+   * Checks a desired state's own signature, device, expiry and floor (not its manifests): run before fetching them.
+   * @throws UpdateRejected
+   */
+  openDesiredState(signedState: Uint8Array, device: DeviceIdentity): { readonly state: DesiredState; readonly signer: string } {
+    return openDesiredState(signedState, this.context(device));
   }
 
   /**

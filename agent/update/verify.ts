@@ -70,12 +70,12 @@ export function verifyManifest(signed: Uint8Array, ctx: VerifyContext): Verified
 }
 
 /**
- * Verifies a signed desired state and the signed manifests delivered with it: the state's signature by a state-signer
- * key, its device id, expiry and anti-rollback; then that the manifests are exactly the referenced ones, each verified
- * as `verifyManifest` does (so a state signer can only point at what a module signer signed).
+ * The first half of `verifyDesiredState`: the state's own signature by a state-signer key, its device id, expiry and
+ * anti-rollback, without the manifests. The agent runs it before it fetches a single manifest, so a forged or replayed
+ * state never makes the device download anything.
  * @throws UpdateRejected with the code of the first failed check
  */
-export function verifyDesiredState(signedState: Uint8Array, signedManifests: readonly Uint8Array[], ctx: VerifyContext): VerifiedDesiredState {
+export function openDesiredState(signedState: Uint8Array, ctx: VerifyContext): { readonly state: DesiredState; readonly signer: string } {
   const { doc: state, key } = openSign1(signedState, desiredStateMessage, 'state-signer', ctx.trust, ctx.now);
   const what = `desired state ${state.sequence}`;
   if (state.deviceId !== ctx.device.deviceId) {
@@ -85,6 +85,18 @@ export function verifyDesiredState(signedState: Uint8Array, signedManifests: rea
   if (state.sequence < ctx.floors.desiredState) {
     throw new UpdateRejected('rollback', `Cannot accept ${what}: sequence ${state.sequence} is below the committed ${ctx.floors.desiredState}`);
   }
+  return { state, signer: key.id };
+}
+
+/**
+ * Verifies a signed desired state and the signed manifests delivered with it: the state's signature by a state-signer
+ * key, its device id, expiry and anti-rollback; then that the manifests are exactly the referenced ones, each verified
+ * as `verifyManifest` does (so a state signer can only point at what a module signer signed).
+ * @throws UpdateRejected with the code of the first failed check
+ */
+export function verifyDesiredState(signedState: Uint8Array, signedManifests: readonly Uint8Array[], ctx: VerifyContext): VerifiedDesiredState {
+  const { state, signer } = openDesiredState(signedState, ctx);
+  const what = `desired state ${state.sequence}`;
   const byDigest = new Map<string, Uint8Array>();
   for (const m of signedManifests) byDigest.set(hex(manifestDigest(m)), m);
   const referenced = new Set(state.modules.map((m) => hex(m.manifestDigest)));
@@ -100,5 +112,5 @@ export function verifyDesiredState(signedState: Uint8Array, signedManifests: rea
     }
     return verified;
   });
-  return { state, signed: Uint8Array.from(signedState), signer: key.id, manifests };
+  return { state, signed: Uint8Array.from(signedState), signer, manifests };
 }
