@@ -72,8 +72,12 @@ export const sampleStatus: Status = {
   supportedVersions: { manifest: [1], desiredState: [1], trustUpdate: [1] },
   trustSequence: 3,
   desiredSequence: 42,
+  uptimeS: 86_400,
   modules: [
-    { name: 'thermostat', version: '1.4.0', sequence: 7, manifestDigest: new Uint8Array(32).fill(1), state: 'running', restarts: 0 },
+    {
+      name: 'thermostat', version: '1.4.0', sequence: 7, manifestDigest: new Uint8Array(32).fill(1), state: 'running', restarts: 0,
+      metrics: { ticks: 1200, fuelPerTick: 5400, fuelPerTickMax: 9100, memoryHighWaterPages: 2, traps: 0, exhaustions: 0, logLines: 31 },
+    },
     { name: 'logger', version: '0.2.0', sequence: 2, manifestDigest: new Uint8Array(32).fill(2), state: 'rolled-back', restarts: 3, errorCode: 'health-failed', detail: 'health returned 0 three times' },
   ],
 };

@@ -9,8 +9,8 @@ export { desiredStateMessage, desiredStateSchema, desiredModuleSchema, encodeDes
 export type { DesiredState, DesiredModule } from './desired-state.ts';
 export { trustUpdateMessage, trustUpdateSchema, trustedKeySchema, keyRole, encodeTrustUpdate, decodeTrustUpdate, MAX_ROOT_KEYS } from './trust-update.ts';
 export type { TrustUpdate, TrustedKey, KeyRole } from './trust-update.ts';
-export { statusMessage, statusSchema, moduleStatusSchema, moduleState, encodeStatus, decodeStatus } from './status.ts';
-export type { Status, ModuleStatus, ModuleState } from './status.ts';
+export { statusMessage, statusSchema, moduleStatusSchema, moduleMetricsSchema, moduleState, encodeStatus, decodeStatus } from './status.ts';
+export type { Status, ModuleStatus, ModuleState, ModuleMetrics } from './status.ts';
 export { presenceMessage, presenceSchema, encodePresence, decodePresence } from './presence.ts';
 export type { Presence } from './presence.ts';
 export { eventMessage, eventSchema, encodeEvent, decodeEvent } from './event.ts';

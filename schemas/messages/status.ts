@@ -6,9 +6,31 @@ import { s, type Infer } from '../schema/index.ts';
 import { unique } from './_rules.ts';
 import { defineMessage } from './define.ts';
 
-/** Where one module stands on the device. */
-export const moduleState = s.oneOf(['pending', 'downloading', 'starting', 'running', 'stopped', 'failed', 'rolled-back']);
+/**
+ * Where one module stands on the device. `probation`: committed and running, judged by the health gate, not yet
+ * marked good (its anti-rollback floor has not risen); `running`: marked good.
+ */
+export const moduleState = s.oneOf(['pending', 'downloading', 'starting', 'probation', 'running', 'stopped', 'failed', 'rolled-back']);
 export type ModuleState = Infer<typeof moduleState>;
+
+/** What the agent measured of one module since it started (integers: status admits no floats). */
+export const moduleMetricsSchema = s.object({
+  /** Ticks completed (reactors) since the module started. */
+  ticks: s.uint(),
+  /** Mean and largest fuel of one completed tick. */
+  fuelPerTick: s.uint(),
+  fuelPerTickMax: s.uint(),
+  /** Linear memory high-water mark in 64 KiB pages. */
+  memoryHighWaterPages: s.uint(),
+  traps: s.uint(),
+  /** Calls stopped by their fuel budget or an engine limit (call depth, value stack). */
+  exhaustions: s.uint(),
+  /** Log lines the module wrote, and those dropped by its rate limit. */
+  logLines: s.uint(),
+  /** The last error, as the runner reported it ("trap: unreachable in tick"). */
+  lastError: s.optional(s.text({ maxBytes: 512 })),
+});
+export type ModuleMetrics = Infer<typeof moduleMetricsSchema>;
 
 export const moduleStatusSchema = s.object({
   name: appName,
@@ -21,6 +43,8 @@ export const moduleStatusSchema = s.object({
   /** Why the module is failed, stopped or rolled back. */
   errorCode: s.optional(errorCode),
   detail: s.optional(s.text({ maxBytes: 512 })),
+  /** How the running version behaves (the cloud's regression rules compare these between versions); absent before it ran. */
+  metrics: s.optional(moduleMetricsSchema),
 });
 export type ModuleStatus = Infer<typeof moduleStatusSchema>;
 
@@ -38,6 +62,8 @@ export const statusSchema = s.object(
     /** Sequence of the desired state applied last; absent before the first. */
     desiredSequence: s.optional(s.uint()),
     modules: s.array(moduleStatusSchema, { maxItems: 32 }),
+    /** Seconds since the agent started. */
+    uptimeS: s.optional(s.uint()),
   },
   { rules: [unique('modules', (r) => r.modules, (m) => m.name, '.name')] },
 );
