@@ -49,7 +49,7 @@ export function arbitraryFor(schema: Schema<unknown>): fc.Arbitrary<unknown> {
     case 'text':
       return textArbitrary(schema as unknown as TextSchema);
     case 'bytes':
-      return fc.uint8Array({ minLength: sc['minLength'] as number, maxLength: Math.min(sc['maxLength'] as number, 48) });
+      return fc.uint8Array({ minLength: sc['minLength'] as number, maxLength: Math.max(sc['minLength'] as number, Math.min(sc['maxLength'] as number, 48)) });
     case 'literal':
       return fc.constant(sc['value']);
     case 'oneOf':

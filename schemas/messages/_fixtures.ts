@@ -139,13 +139,19 @@ export const sampleEnrollmentRequest: EnrollmentRequest = {
   agentVersion: '0.1.0',
   supportedVersions: { manifest: [1] },
   token: 'one-time-secret',
+  boxKey: new Uint8Array(32).fill(0x45),
+  signature: new Uint8Array(64).fill(0x46),
 };
 
 export const sampleEnrollmentResponse: EnrollmentResponse = {
   v: 1,
   requestId: 'enr-1',
   deviceId: 'dev-0001',
-  result: { status: 'accepted', trust: new Uint8Array([0xd8, 0x62, 0x84]) },
+  result: {
+    status: 'accepted',
+    trust: new Uint8Array([0xd8, 0x62, 0x84]),
+    credentials: { username: 'dev-0001', nonce: new Uint8Array(24).fill(0x51), cloudBoxKey: new Uint8Array(32).fill(0x52), sealed: new Uint8Array(48).fill(0x53) },
+  },
 };
 
 export const sampleChunkRequest: ChunkRequest = { v: 1, requestId: 'ch-9', deviceId: 'dev-0001', digest: new Uint8Array(32).fill(0xab), offset: 65536, length: 65536 };

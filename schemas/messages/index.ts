@@ -30,7 +30,10 @@ export {
   decodeEnrollmentRequest,
   encodeEnrollmentResponse,
   decodeEnrollmentResponse,
+  enrollmentSigningBytes,
+  ENROLLMENT_SIGNING_CONTEXT,
+  sealedCredentialsSchema,
 } from './enrollment.ts';
-export type { EnrollmentRequest, EnrollmentResponse } from './enrollment.ts';
+export type { EnrollmentRequest, EnrollmentResponse, SealedCredentials } from './enrollment.ts';
 export { chunkRequestMessage, chunkRequestSchema, chunkResponseMessage, chunkResponseSchema, encodeChunkRequest, decodeChunkRequest, encodeChunkResponse, decodeChunkResponse, MAX_CHUNK_BYTES } from './chunk.ts';
 export type { ChunkRequest, ChunkResponse } from './chunk.ts';
