@@ -148,6 +148,16 @@ export class AppRunner {
     await this.end(r);
   }
 
+  /**
+   * Stops an app (if it still runs), waits until its host is closed (its key-value store written), and forgets it, so
+   * that an app of the same name can be added again (the agent's update and restart path). No-op for an unknown name.
+   */
+  async remove(name: string): Promise<void> {
+    if (!this.apps.has(name)) return;
+    await this.stop(name);
+    this.apps.delete(name);
+  }
+
   /** Stops every app and waits until their hosts are closed. */
   async close(): Promise<void> {
     for (const name of this.apps.keys()) await this.stop(name);
@@ -229,11 +239,13 @@ export class AppRunner {
     const timers = this.options.timers ?? defaultTimers;
     return new Promise((resolve) => {
       const done = (): void => {
-        timers.clearTimeout(timer);
+        if (timer !== undefined) timers.clearTimeout(timer);
         this.kick = undefined;
         resolve();
       };
-      const timer = timers.setTimeout(done, Math.max(0, ms));
+      // Nothing due (the agent runs until Infinity with no app): wait for a kick only, not a timer Node would clamp
+      // to 1 ms and so spin on.
+      const timer = Number.isFinite(ms) ? timers.setTimeout(done, Math.min(Math.max(0, ms), 2 ** 31 - 1)) : undefined;
       this.kick = done;
     });
   }
