@@ -47,14 +47,33 @@ export interface Cloud {
   close(): Promise<void>;
 }
 
-export async function startCloud(options: Partial<Omit<ChunkServiceOptions, 'store'>> = {}): Promise<Cloud> {
+/** A bus whose publishes leave `ms` later (a cloud that takes a while to answer). */
+function delayedBus(bus: MessageBus, ms: number): MessageBus {
+  return {
+    get connected() { return bus.connected; },
+    publish: async (topic, payload, options) => {
+      await new Promise((r) => setTimeout(r, ms));
+      return bus.publish(topic, payload, options);
+    },
+    subscribe: (filter, handler) => bus.subscribe(filter, handler),
+    onConnectionChange: (listener) => bus.onConnectionChange(listener),
+  };
+}
+
+export interface CloudOptions extends Partial<Omit<ChunkServiceOptions, 'store'>> {
+  /** Delay before each answer leaves the cloud. */
+  readonly answerDelayMs?: number;
+}
+
+export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
   const broker = await startAedes();
   const proxy = await startTcpProxy(broker.port);
   const storeDir = await tempDir('fleetlet-blobs-');
   const store = await BlobStore.open(storeDir);
   const client = await mqtt.connectAsync(broker.url, { clientId: uniqueDeviceId('cloud'), reconnectPeriod: 0 });
   const bus = busFromClient(client);
-  const service = new ChunkService(bus, { store, rateLimit: { perSecond: 100_000, burst: 100_000 }, ...options });
+  const { answerDelayMs, ...serviceOptions } = options;
+  const service = new ChunkService(answerDelayMs === undefined ? bus : delayedBus(bus, answerDelayMs), { store, rateLimit: { perSecond: 100_000, burst: 100_000 }, ...serviceOptions });
   await service.start();
   const dirs = [storeDir];
   return {
