@@ -5,4 +5,5 @@ export { Downloader, DOWNLOADS_DIR } from './downloader.ts';
 export type { DownloadOptions, DownloadRequest, DownloaderCounters, DownloaderOptions } from './downloader.ts';
 export { DownloadFailed, DOWNLOAD_FAILURE_CODES, isDownloadFailed } from './errors.ts';
 export type { DownloadFailureCode } from './errors.ts';
+export { openNodePartialFile } from './_partial.ts';
 export type { OpenPartialFile, PartialFileHandle } from './_partial.ts';
