@@ -109,6 +109,8 @@ interface Conn {
   /** Presence, subscriptions and queued reports restored: publishing is open to callers. */
   ready: boolean;
   ended: boolean;
+  /** Filters subscribed (or being subscribed) on this connection. */
+  readonly subscribed: Set<string>;
   /** Rejecters of publishes waiting for their acknowledgement on this connection. */
   readonly waiting: Set<(e: Error) => void>;
 }
@@ -144,7 +146,7 @@ export class Session implements MessageBus {
     this.#presenceTopic = topicFor('presence', o.deviceId);
     this.#telemetry = new BoundedQueue(o.telemetryQueue ?? 64);
     this.#logs = new BoundedQueue(o.logQueue ?? 16);
-    outbox.onAdded(() => void this.#pump());
+    outbox.onAdded(() => this.#kick());
   }
 
   /**
@@ -260,10 +262,12 @@ export class Session implements MessageBus {
     set.add(handler);
     const conn = this.#conn;
     if (first && conn?.ready === true) {
+      conn.subscribed.add(filter);
       try {
         await this.#subscribeOn(conn, [filter]);
       } catch (e) {
         if (e instanceof SessionError && e.code === 'subscribe-refused') {
+          conn.subscribed.delete(filter);
           set.delete(handler);
           if (set.size === 0) this.#subs.delete(filter);
           throw e;
@@ -277,6 +281,7 @@ export class Session implements MessageBus {
       if (own.size > 0 || this.#subs.get(filter) !== own) return;
       this.#subs.delete(filter);
       const c = this.#conn;
+      c?.subscribed.delete(filter);
       if (c?.ready === true) await c.client.unsubscribeAsync(filter).catch(() => {});
     };
   }
@@ -351,9 +356,11 @@ export class Session implements MessageBus {
     if (conn !== undefined && !conn.ended) {
       if (conn.up) {
         const offline = this.#presence(conn, 'offline');
-        const timeout = new Promise<void>((r) => setTimeout(r, this.#o.connectTimeoutMs ?? 10_000).unref());
-        await Promise.race([this.#publishOn(conn, this.#presenceTopic, offline, 1, true).catch(() => {}), timeout]);
-        await conn.client.endAsync(false).catch(() => {});
+        const limit = this.#o.connectTimeoutMs ?? 10_000;
+        const timeout = (): Promise<void> => new Promise<void>((r) => setTimeout(r, limit).unref());
+        await Promise.race([this.#publishOn(conn, this.#presenceTopic, offline, 1, true).catch(() => {}), timeout()]);
+        // a clean DISCONNECT (the broker discards the will); a link too sick to carry it is cut instead
+        await Promise.race([conn.client.endAsync(false).catch(() => {}), timeout()]);
       } else {
         await conn.client.endAsync(true).catch(() => {});
       }
@@ -361,6 +368,17 @@ export class Session implements MessageBus {
     }
     for (const l of [...this.#closeListeners]) l();
     await this.#outbox.settled();
+  }
+
+  /** Tells the connection listeners; a listener's throw is reported, never allowed to stop the session. */
+  #notify(online: boolean): void {
+    for (const l of [...this.#listeners]) {
+      try {
+        l(online);
+      } catch (e) {
+        this.#o.onError?.(new SessionError('handler-threw', 'onConnectionChange', `A connection listener threw: ${describeError(e)}`, { cause: e }));
+      }
+    }
   }
 
   #own(deviceId: string, what: string): void {
@@ -402,12 +420,14 @@ export class Session implements MessageBus {
       ...(o.tls?.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: o.tls.rejectUnauthorized }),
     };
     const client = mqtt.connect(o.url, opts);
-    const conn: Conn = { client, sessionId, sinceMs, up: false, ready: false, ended: false, waiting: new Set() };
+    const conn: Conn = { client, sessionId, sinceMs, up: false, ready: false, ended: false, subscribed: new Set(), waiting: new Set() };
     this.#conn = conn;
     client.on('error', (e) => {
       if (!conn.up) o.onError?.(new SessionError('connect-failed', o.url, `Cannot connect to "${o.url}" as "${this.deviceId}": ${describeError(e)}`, { cause: e }));
     });
-    client.on('connect', () => void this.#onUp(conn));
+    client.on('connect', () => {
+      this.#onUp(conn).catch((e: unknown) => this.#o.onError?.(new SessionError('connection-lost', o.url, `Cannot set up the session: ${describeError(e)}`, { cause: e })));
+    });
     client.on('close', () => this.#onDown(conn));
     client.on('message', (topic, payload) => this.#dispatch(topic, payload));
   }
@@ -423,7 +443,11 @@ export class Session implements MessageBus {
     }, this.#o.stableAfterMs ?? 10_000);
     try {
       await this.#publishOn(conn, this.#presenceTopic, this.#presence(conn, 'online'), 1, true);
-      if (this.#subs.size > 0) await this.#subscribeOn(conn, [...this.#subs.keys()]);
+      // filters added while this runs are picked up by the next round; the last check and `ready` are one step
+      for (let todo = [...this.#subs.keys()]; todo.length > 0 && !conn.ended; todo = [...this.#subs.keys()].filter((f) => !conn.subscribed.has(f))) {
+        for (const f of todo) conn.subscribed.add(f);
+        await this.#subscribeOn(conn, todo);
+      }
     } catch (e) {
       if (!conn.ended) {
         // the broker refused presence or a filter: say so, and carry on with what works
@@ -432,12 +456,12 @@ export class Session implements MessageBus {
     }
     if (conn.ended) return;
     conn.ready = true;
-    for (const l of this.#listeners) l(true);
+    this.#notify(true);
     if (!conn.ready) return;
     void this.#flushStatus(conn);
     this.#flushQueue(conn, 'telemetry', this.#telemetry);
     this.#flushQueue(conn, 'logs', this.#logs);
-    void this.#pump();
+    this.#kick();
   }
 
   #onDown(conn: Conn): void {
@@ -446,7 +470,7 @@ export class Session implements MessageBus {
     const wasUp = conn.up;
     this.#end(conn);
     if (wasUp && this.#state !== 'closed') this.#counts.disconnects++;
-    if (wasReady) for (const l of this.#listeners) l(false);
+    if (wasReady) this.#notify(false);
     if (this.#state === 'closed' || this.#conn !== conn) return;
     clearTimeout(this.#stableTimer);
     const attempt = this.#backoff.attempt;
@@ -536,6 +560,13 @@ export class Session implements MessageBus {
     for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
       this.#publishOn(conn, topicFor(name, this.deviceId), p, TOPICS[name].qos, false).catch(() => {});
     }
+  }
+
+  /** Starts the outbox pump if it is not running; its failures are reported, never thrown into the event loop. */
+  #kick(): void {
+    this.#pump().catch((e: unknown) => {
+      this.#o.onError?.(e instanceof SessionError ? e : new SessionError('outbox-io', 'outbox', `Cannot send the outbox: ${describeError(e)}`, { cause: e }));
+    });
   }
 
   /** Sends the outbox oldest first, one event in flight, each removed only after its PUBACK. */
