@@ -3,7 +3,7 @@ export { BusOffline } from './bus.ts';
 export type { MessageBus, MessageHandler, PublishOptions } from './bus.ts';
 export { busFromClient } from './client-bus.ts';
 export { Session } from './session.ts';
-export type { SessionOptions, SessionStats, SessionState, SessionTls } from './session.ts';
+export type { SessionOptions, SessionStats, SessionState, SessionTls } from './options.ts';
 export { SessionError } from './errors.ts';
 export type { SessionErrorCode } from './errors.ts';
 export { Backoff, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';

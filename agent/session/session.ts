@@ -2,7 +2,6 @@
 // and its Last Will, subscriptions that outlive reconnects, and the agent's publishing paths (status latest-only,
 // events through the persisted outbox, telemetry and logs through small bounded queues). See DESIGN.md for the why.
 
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { join } from 'node:path';
 import {
   encodeEvent,
@@ -19,103 +18,16 @@ import {
   type Status,
   type Telemetry,
 } from '../../schemas/index.ts';
-import { Backoff, checkBackoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
+import { Backoff, checkBackoff, DEFAULT_BACKOFF } from './backoff.ts';
 import { BusOffline, type MessageBus, type MessageHandler, type PublishOptions } from './bus.ts';
 import { describeError, SessionError } from './errors.ts';
 import { newSessionId } from './event-id.ts';
-import { DEFAULT_OUTBOX_LIMITS, Outbox, type OutboxLimits } from './outbox.ts';
+import { DEFAULT_OUTBOX_LIMITS, Outbox } from './outbox.ts';
+import type { SessionOptions, SessionState, SessionStats } from './options.ts';
+import { Connection } from './_connection.ts';
 import { BoundedQueue } from './_queue.ts';
 
-/** TLS material for mqtts:// (PEM strings). */
-export interface SessionTls {
-  readonly ca?: string;
-  readonly cert?: string;
-  readonly key?: string;
-  /** Default true; false only for a test broker with a self-signed certificate. */
-  readonly rejectUnauthorized?: boolean;
-}
-
-export interface SessionOptions {
-  /** `mqtt://host:port` or `mqtts://host:port`. */
-  readonly url: string;
-  /** The device's id; also its MQTT client id (brokers bind ACLs and takeover to it). */
-  readonly deviceId: string;
-  readonly username?: string;
-  readonly password?: string;
-  readonly tls?: SessionTls;
-  /** 4 = MQTT 3.1.1 (default; all brokers, aedes included), 5 = MQTT 5. */
-  readonly protocolVersion?: 4 | 5;
-  /** MQTT keepalive in seconds; default 30. */
-  readonly keepaliveS?: number;
-  /** How long one connection attempt may take before it counts as failed; default 10,000 ms. */
-  readonly connectTimeoutMs?: number;
-  /** The agent's data directory; the outbox lives in `{dataDir}/outbox`. */
-  readonly dataDir: string;
-  /** Reconnect backoff; default 1 s doubling to 60 s. */
-  readonly backoff?: Partial<BackoffOptions>;
-  /** A connection that stays up this long resets the backoff; default 10,000 ms. */
-  readonly stableAfterMs?: number;
-  /** Events outbox bounds; default 1,000 events and 1 MiB. */
-  readonly outbox?: Partial<OutboxLimits>;
-  /** Telemetry reports kept while offline; default 64. */
-  readonly telemetryQueue?: number;
-  /** Log batches kept while offline; default 16. */
-  readonly logQueue?: number;
-  /** In [0, 1]; default Math.random (tests inject a fixed sequence). */
-  readonly random?: () => number;
-  /** Milliseconds since the epoch; default Date.now. */
-  readonly now?: () => number;
-  /** Problems that are not any caller's to handle (a handler threw, a damaged outbox file); default: ignored. */
-  readonly onError?: (e: SessionError) => void;
-  /** Called each time a reconnect is scheduled, with its delay and the failure count it was drawn for. */
-  readonly onBackoff?: (delayMs: number, attempt: number) => void;
-}
-
-export type SessionState = 'connecting' | 'online' | 'waiting' | 'closed';
-
-export interface SessionStats {
-  readonly state: SessionState;
-  /** Connection attempts made. */
-  readonly attempts: number;
-  /** Sessions established (CONNACK received). */
-  readonly connects: number;
-  /** Established sessions lost (a clean close is not counted). */
-  readonly disconnects: number;
-  /** The delay scheduled before the next attempt; 0 when none is scheduled. */
-  readonly backoffMs: number;
-  /** Consecutive failures the backoff counts now. */
-  readonly backoffAttempt: number;
-  readonly eventsQueued: number;
-  readonly eventsQueuedBytes: number;
-  readonly eventsSent: number;
-  /** Lifetime count, persisted with the outbox. */
-  readonly eventsDropped: number;
-  readonly outboxDamaged: number;
-  readonly telemetryQueued: number;
-  readonly telemetryDropped: number;
-  readonly logsQueued: number;
-  readonly logsDropped: number;
-  /** A status report waits for a connection (or its PUBACK). */
-  readonly statusPending: boolean;
-}
-
-/** One network connection attempt and, once its CONNACK came, the MQTT session on it. */
-interface Conn {
-  readonly client: MqttClient;
-  readonly sessionId: string;
-  readonly sinceMs: number;
-  /** CONNACK received. */
-  up: boolean;
-  /** Presence, subscriptions and queued reports restored: publishing is open to callers. */
-  ready: boolean;
-  ended: boolean;
-  /** Filters subscribed (or being subscribed) on this connection. */
-  readonly subscribed: Set<string>;
-  /** Rejecters of publishes waiting for their acknowledgement on this connection. */
-  readonly waiting: Set<(e: Error) => void>;
-}
-
-const toBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+export type { SessionOptions, SessionState, SessionStats, SessionTls } from './options.ts';
 
 export class Session implements MessageBus {
   readonly deviceId: string;
@@ -129,7 +41,7 @@ export class Session implements MessageBus {
   readonly #closeListeners = new Set<() => void>();
   readonly #telemetry: BoundedQueue<Uint8Array>;
   readonly #logs: BoundedQueue<Uint8Array>;
-  #conn: Conn | undefined;
+  #conn: Connection | undefined;
   #state: SessionState = 'connecting';
   #timer: NodeJS.Timeout | undefined;
   #stableTimer: NodeJS.Timeout | undefined;
@@ -248,7 +160,7 @@ export class Session implements MessageBus {
   async publish(topic: string, payload: Uint8Array, options: PublishOptions): Promise<void> {
     const conn = this.#conn;
     if (conn === undefined || !conn.ready) throw new BusOffline(topic);
-    await this.#publishOn(conn, topic, payload, options.qos, options.retain ?? false);
+    await conn.publish(topic, payload, options.qos, options.retain ?? false);
   }
 
   async subscribe(filter: string, handler: MessageHandler): Promise<() => Promise<void>> {
@@ -264,7 +176,7 @@ export class Session implements MessageBus {
     if (first && conn?.ready === true) {
       conn.subscribed.add(filter);
       try {
-        await this.#subscribeOn(conn, [filter]);
+        await conn.subscribe([filter]);
       } catch (e) {
         if (e instanceof SessionError && e.code === 'subscribe-refused') {
           conn.subscribed.delete(filter);
@@ -280,9 +192,7 @@ export class Session implements MessageBus {
       own.delete(handler);
       if (own.size > 0 || this.#subs.get(filter) !== own) return;
       this.#subs.delete(filter);
-      const c = this.#conn;
-      c?.subscribed.delete(filter);
-      if (c?.ready === true) await c.client.unsubscribeAsync(filter).catch(() => {});
+      await this.#conn?.unsubscribe(filter);
     };
   }
 
@@ -357,12 +267,10 @@ export class Session implements MessageBus {
       if (conn.up) {
         const offline = this.#presence(conn, 'offline');
         const limit = this.#o.connectTimeoutMs ?? 10_000;
-        const timeout = (): Promise<void> => new Promise<void>((r) => setTimeout(r, limit).unref());
-        await Promise.race([this.#publishOn(conn, this.#presenceTopic, offline, 1, true).catch(() => {}), timeout()]);
+        const timeout = new Promise<void>((r) => setTimeout(r, limit).unref());
+        await Promise.race([conn.publish(this.#presenceTopic, offline, 1, true).catch(() => {}), timeout]);
         // a clean DISCONNECT (the broker discards the will); a link too sick to carry it is cut instead
-        await Promise.race([conn.client.endAsync(false).catch(() => {}), timeout()]);
-      } else {
-        await conn.client.endAsync(true).catch(() => {});
+        await conn.disconnect(limit);
       }
       this.#onDown(conn);
     }
@@ -386,7 +294,7 @@ export class Session implements MessageBus {
     if (deviceId !== this.deviceId) throw new SessionError('wrong-device', what, `Cannot publish ${what} of device "${deviceId}" on the session of "${this.deviceId}"`);
   }
 
-  #presence(conn: Conn, state: Presence['state']): Uint8Array {
+  #presence(conn: Connection, state: Presence['state']): Uint8Array {
     return encodePresence({ v: 1, deviceId: this.deviceId, state, sinceMs: conn.sinceMs, sessionId: conn.sessionId });
   }
 
@@ -399,60 +307,38 @@ export class Session implements MessageBus {
     const sessionId = newSessionId();
     const sinceMs = Math.max(0, Math.floor(this.#now()));
     const will = encodePresence({ v: 1, deviceId: this.deviceId, state: 'offline', sinceMs, sessionId });
-    const opts: IClientOptions = {
-      clientId: this.deviceId,
-      protocolVersion: o.protocolVersion ?? 4,
-      // A clean session: every filter is subscribed again on each connection, and the broker keeps nothing for an
-      // offline device (see DESIGN.md).
-      clean: true,
-      // Our own reconnect with jittered backoff replaces mqtt.js's fixed period (see DESIGN.md).
-      reconnectPeriod: 0,
-      resubscribe: false,
-      queueQoSZero: false,
-      keepalive: o.keepaliveS ?? 30,
-      connectTimeout: o.connectTimeoutMs ?? 10_000,
-      will: { topic: this.#presenceTopic, payload: toBuffer(will), qos: 1, retain: true },
-      ...(o.username === undefined ? {} : { username: o.username }),
-      ...(o.password === undefined ? {} : { password: o.password }),
-      ...(o.tls?.ca === undefined ? {} : { ca: o.tls.ca }),
-      ...(o.tls?.cert === undefined ? {} : { cert: o.tls.cert }),
-      ...(o.tls?.key === undefined ? {} : { key: o.tls.key }),
-      ...(o.tls?.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: o.tls.rejectUnauthorized }),
-    };
-    const client = mqtt.connect(o.url, opts);
-    const conn: Conn = { client, sessionId, sinceMs, up: false, ready: false, ended: false, subscribed: new Set(), waiting: new Set() };
+    const conn: Connection = new Connection(o, sessionId, sinceMs, { topic: this.#presenceTopic, payload: will }, {
+      up: () => {
+        this.#onUp(conn).catch((e: unknown) => o.onError?.(new SessionError('connection-lost', o.url, `Cannot set up the session: ${describeError(e)}`, { cause: e })));
+      },
+      down: () => this.#onDown(conn),
+      failed: (e) => o.onError?.(e),
+      message: (topic, payload) => this.#dispatch(topic, payload),
+    });
     this.#conn = conn;
-    client.on('error', (e) => {
-      if (!conn.up) o.onError?.(new SessionError('connect-failed', o.url, `Cannot connect to "${o.url}" as "${this.deviceId}": ${describeError(e)}`, { cause: e }));
-    });
-    client.on('connect', () => {
-      this.#onUp(conn).catch((e: unknown) => this.#o.onError?.(new SessionError('connection-lost', o.url, `Cannot set up the session: ${describeError(e)}`, { cause: e })));
-    });
-    client.on('close', () => this.#onDown(conn));
-    client.on('message', (topic, payload) => this.#dispatch(topic, payload));
   }
 
-  async #onUp(conn: Conn): Promise<void> {
-    if (conn.ended || conn.up) return;
-    conn.up = true;
+  async #onUp(conn: Connection): Promise<void> {
+    if (conn.ended) return;
     this.#state = 'online';
     this.#counts.connects++;
     clearTimeout(this.#stableTimer);
     this.#stableTimer = setTimeout(() => {
       if (this.#conn === conn && !conn.ended) this.#backoff.reset();
     }, this.#o.stableAfterMs ?? 10_000);
-    try {
-      await this.#publishOn(conn, this.#presenceTopic, this.#presence(conn, 'online'), 1, true);
-      // filters added while this runs are picked up by the next round; the last check and `ready` are one step
-      for (let todo = [...this.#subs.keys()]; todo.length > 0 && !conn.ended; todo = [...this.#subs.keys()].filter((f) => !conn.subscribed.has(f))) {
-        for (const f of todo) conn.subscribed.add(f);
-        await this.#subscribeOn(conn, todo);
+    // the broker may refuse the presence or a filter (ACL): that is reported, and the session carries on with the rest
+    const attempt = async (step: Promise<void>): Promise<void> => {
+      try {
+        await step;
+      } catch (e) {
+        if (!conn.ended) this.#o.onError?.(e instanceof SessionError ? e : new SessionError('connection-lost', this.#o.url, describeError(e), { cause: e }));
       }
-    } catch (e) {
-      if (!conn.ended) {
-        // the broker refused presence or a filter: say so, and carry on with what works
-        this.#o.onError?.(e instanceof SessionError ? e : new SessionError('connection-lost', this.#o.url, describeError(e), { cause: e }));
-      }
+    };
+    await attempt(conn.publish(this.#presenceTopic, this.#presence(conn, 'online'), 1, true));
+    // filters added while this runs are picked up by the next round; the last check and `ready` are one step
+    for (let todo = [...this.#subs.keys()]; todo.length > 0 && !conn.ended; todo = [...this.#subs.keys()].filter((f) => !conn.subscribed.has(f))) {
+      for (const f of todo) conn.subscribed.add(f);
+      await attempt(conn.subscribe(todo));
     }
     if (conn.ended) return;
     conn.ready = true;
@@ -464,11 +350,11 @@ export class Session implements MessageBus {
     this.#kick();
   }
 
-  #onDown(conn: Conn): void {
+  #onDown(conn: Connection): void {
     if (conn.ended) return;
     const wasReady = conn.ready;
     const wasUp = conn.up;
-    this.#end(conn);
+    conn.end();
     if (wasUp && this.#state !== 'closed') this.#counts.disconnects++;
     if (wasReady) this.#notify(false);
     if (this.#state === 'closed' || this.#conn !== conn) return;
@@ -479,46 +365,6 @@ export class Session implements MessageBus {
     this.#counts.backoffMs = delay;
     this.#o.onBackoff?.(delay, attempt);
     this.#timer = setTimeout(() => this.#connect(), delay);
-  }
-
-  /** Marks a connection over: its pending publishes fail (their events stay in the outbox) and its client is gone. */
-  #end(conn: Conn): void {
-    if (conn.ended) return;
-    conn.ended = true;
-    conn.ready = false;
-    const lost = new SessionError('connection-lost', this.#o.url, 'The connection to the broker was lost before the acknowledgement');
-    for (const reject of conn.waiting) reject(lost);
-    conn.waiting.clear();
-    conn.client.removeAllListeners('message');
-    conn.client.on('error', () => {});
-    if (!conn.client.disconnected && !conn.client.disconnecting) conn.client.end(true);
-  }
-
-  #publishOn(conn: Conn, topic: string, payload: Uint8Array, qos: 0 | 1, retain: boolean): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (conn.ended) {
-        reject(new SessionError('connection-lost', topic, `Cannot publish to "${topic}": the connection was lost`));
-        return;
-      }
-      conn.waiting.add(reject);
-      conn.client.publish(topic, toBuffer(payload), { qos, retain }, (err) => {
-        conn.waiting.delete(reject);
-        if (err === undefined || err === null) resolve();
-        else if (conn.ended) reject(new SessionError('connection-lost', topic, `Cannot publish to "${topic}": the connection was lost`, { cause: err }));
-        else reject(new SessionError('publish-refused', topic, `Cannot publish to "${topic}": ${describeError(err)}`, { cause: err }));
-      });
-    });
-  }
-
-  async #subscribeOn(conn: Conn, filters: string[]): Promise<void> {
-    let granted;
-    try {
-      granted = await conn.client.subscribeAsync(filters, { qos: 1 });
-    } catch (e) {
-      throw new SessionError(conn.ended ? 'connection-lost' : 'subscribe-refused', filters.join(' '), `Cannot subscribe to "${filters.join('", "')}": ${describeError(e)}`, { cause: e });
-    }
-    const refused = granted.filter((g) => g.qos >= 0x80).map((g) => g.topic);
-    if (refused.length > 0) throw new SessionError('subscribe-refused', refused.join(' '), `The broker refused the subscription to "${refused.join('", "')}"`);
   }
 
   #dispatch(topic: string, payload: Buffer): void {
@@ -535,11 +381,11 @@ export class Session implements MessageBus {
     }
   }
 
-  async #flushStatus(conn: Conn): Promise<void> {
+  async #flushStatus(conn: Connection): Promise<void> {
     const bytes = this.#status;
     if (bytes === undefined) return;
     try {
-      await this.#publishOn(conn, topicFor('status', this.deviceId), bytes, TOPICS.status.qos, true);
+      await conn.publish(topicFor('status', this.deviceId), bytes, TOPICS.status.qos, true);
       if (this.#status === bytes) this.#status = undefined;
     } catch (e) {
       if (!conn.ended) this.#o.onError?.(e as SessionError);
@@ -550,15 +396,15 @@ export class Session implements MessageBus {
   #sendOrQueue(name: 'telemetry' | 'logs', payload: Uint8Array, queue: BoundedQueue<Uint8Array>): void {
     const conn = this.#conn;
     if (conn?.ready === true && queue.length === 0) {
-      this.#publishOn(conn, topicFor(name, this.deviceId), payload, TOPICS[name].qos, false).catch(() => {});
+      conn.publish(topicFor(name, this.deviceId), payload, TOPICS[name].qos, false).catch(() => {});
     } else {
       queue.push(payload);
     }
   }
 
-  #flushQueue(conn: Conn, name: 'telemetry' | 'logs', queue: BoundedQueue<Uint8Array>): void {
+  #flushQueue(conn: Connection, name: 'telemetry' | 'logs', queue: BoundedQueue<Uint8Array>): void {
     for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
-      this.#publishOn(conn, topicFor(name, this.deviceId), p, TOPICS[name].qos, false).catch(() => {});
+      conn.publish(topicFor(name, this.deviceId), p, TOPICS[name].qos, false).catch(() => {});
     }
   }
 
@@ -580,7 +426,7 @@ export class Session implements MessageBus {
         const entry = this.#outbox.peek();
         if (conn === undefined || !conn.ready || entry === undefined) return;
         try {
-          await this.#publishOn(conn, topic, entry.payload, TOPICS.events.qos, false);
+          await conn.publish(topic, entry.payload, TOPICS.events.qos, false);
           if (this.#outbox.has(entry)) this.#counts.eventsSent++;
         } catch (e) {
           if (conn.ended) return; // resent on the next connection
