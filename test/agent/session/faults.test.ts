@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEvent, topicFor } from '../../../schemas/index.ts';
 import { Session } from '../../../agent/session/index.ts';
 import { EventDeduplicator } from '../../../cloud/ingest/index.ts';
-import { startAedes, type EmbeddedBroker } from '../../support/brokers.ts';
+import { startAedes, startMosquitto, type RunningBroker } from '../../support/brokers.ts';
 import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.ts';
 import { eventOf, fastOptions, tempDir, uniqueDeviceId, waitFor, watch } from './_kit.ts';
 
@@ -14,11 +14,16 @@ const EVENTS = 1000;
 const CUTS = 100;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-describe('Session under link cuts', () => {
-  let broker: EmbeddedBroker;
+const BROKERS: [string, () => Promise<RunningBroker>, 4 | 5][] = [
+  ['aedes (MQTT 3.1.1)', () => startAedes(), 4],
+  ['mosquitto (MQTT 5)', () => startMosquitto(), 5],
+];
+
+describe.each(BROKERS)('Session under link cuts on %s', (name, start, protocolVersion) => {
+  let broker: RunningBroker;
   let proxy: TcpProxy;
   beforeAll(async () => {
-    broker = await startAedes();
+    broker = await start();
     proxy = await startTcpProxy(broker.port);
   });
   afterAll(async () => {
@@ -29,8 +34,8 @@ describe('Session under link cuts', () => {
   it(`${EVENTS} events across ${CUTS} cuts all arrive; de-duplicated by id they are exactly the events sent, in order`, async () => {
     const tmp = await tempDir();
     const id = uniqueDeviceId();
-    const cloud = await watch(broker.url, topicFor('events', id));
-    const session = await Session.open(fastOptions(proxy.url, id, tmp.dir, { backoff: { initialMs: 2, maxMs: 20, factor: 2 }, stableAfterMs: 50 }));
+    const cloud = await watch(broker.url, topicFor('events', id), protocolVersion);
+    const session = await Session.open(fastOptions(proxy.url, id, tmp.dir, { protocolVersion, backoff: { initialMs: 2, maxMs: 20, factor: 2 }, stableAfterMs: 50 }));
     const sent = Array.from({ length: EVENTS }, (_, n) => eventOf(id, n));
     const started = Date.now();
 
@@ -75,7 +80,7 @@ describe('Session under link cuts', () => {
     expect(firstSeen).toEqual(sent.map((e) => e.id));
     expect(session.stats.eventsQueued).toBe(0);
     expect(session.stats.eventsDropped).toBe(0);
-    console.log(`faults: ${EVENTS} events, ${proxy.cuts} cuts, ${raw - EVENTS} duplicates removed, ${session.stats.connects} connections, ${elapsedMs} ms`);
+    console.log(`faults on ${name}: ${EVENTS} events, ${proxy.cuts} cuts, ${raw - EVENTS} duplicates removed, ${session.stats.connects} connections, ${elapsedMs} ms`);
     await session.close();
     await cloud.close();
     await tmp.remove();
