@@ -307,14 +307,23 @@ export class Session implements MessageBus {
     const sessionId = newSessionId();
     const sinceMs = Math.max(0, Math.floor(this.#now()));
     const will = encodePresence({ v: 1, deviceId: this.deviceId, state: 'offline', sinceMs, sessionId });
-    const conn: Connection = new Connection(o, sessionId, sinceMs, { topic: this.#presenceTopic, payload: will }, {
-      up: () => {
-        this.#onUp(conn).catch((e: unknown) => o.onError?.(new SessionError('connection-lost', o.url, `Cannot set up the session: ${describeError(e)}`, { cause: e })));
-      },
-      down: () => this.#onDown(conn),
-      failed: (e) => o.onError?.(e),
-      message: (topic, payload) => this.#dispatch(topic, payload),
-    });
+    let conn: Connection;
+    try {
+      conn = new Connection(o, sessionId, sinceMs, { topic: this.#presenceTopic, payload: will }, {
+        up: () => {
+          this.#onUp(conn).catch((e: unknown) => o.onError?.(new SessionError('connection-lost', o.url, `Cannot set up the session: ${describeError(e)}`, { cause: e })));
+        },
+        down: () => this.#onDown(conn),
+        failed: (e) => o.onError?.(e),
+        message: (topic, payload) => this.#dispatch(topic, payload),
+      });
+    } catch (e) {
+      // mqtt.js and node:tls throw at once for some bad settings (a PEM key that does not parse): a failed attempt
+      o.onError?.(new SessionError('connect-failed', o.url, `Cannot connect to "${o.url}" as "${this.deviceId}": ${describeError(e)}`, { cause: e }));
+      this.#conn = undefined;
+      this.#scheduleReconnect();
+      return;
+    }
     this.#conn = conn;
   }
 
@@ -358,6 +367,11 @@ export class Session implements MessageBus {
     if (wasUp && this.#state !== 'closed') this.#counts.disconnects++;
     if (wasReady) this.#notify(false);
     if (this.#state === 'closed' || this.#conn !== conn) return;
+    this.#scheduleReconnect();
+  }
+
+  /** Waits the next backoff delay, then tries again. */
+  #scheduleReconnect(): void {
     clearTimeout(this.#stableTimer);
     const attempt = this.#backoff.attempt;
     const delay = this.#backoff.next();
@@ -437,6 +451,8 @@ export class Session implements MessageBus {
       }
     } finally {
       this.#pumping = false;
+      // a connection that became ready while this pump was finishing on the old one: send on it now
+      if (this.#conn?.ready === true && this.#outbox.size > 0) queueMicrotask(() => this.#kick());
     }
   }
 }

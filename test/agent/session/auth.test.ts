@@ -20,6 +20,20 @@ describe('Session options', () => {
     await expect(Session.open(fastOptions('mqtt://127.0.0.1:1', 'dev-1', tmp.dir, { backoff: { initialMs: 10, maxMs: 1, factor: 2 } }))).rejects.toBeInstanceOf(SessionError);
     await tmp.remove();
   });
+
+  it('a TLS key that does not parse is a failed attempt, reported and retried with backoff, never a crash', async () => {
+    const tmp = await tempDir();
+    const errors: SessionError[] = [];
+    const delays: number[] = [];
+    const s = await Session.open(
+      fastOptions('mqtts://127.0.0.1:1', 'dev-1', tmp.dir, { tls: { key: 'not a key', cert: 'not a cert' }, onError: (e) => errors.push(e), onBackoff: (d) => delays.push(d) }),
+    );
+    await waitFor(() => delays.length >= 2, 'two retries');
+    expect(errors[0]).toMatchObject({ code: 'connect-failed', detail: 'mqtts://127.0.0.1:1' });
+    expect(s.stats.connects).toBe(0);
+    await s.close();
+    await tmp.remove();
+  });
 });
 
 describe('Session username and password (aedes)', () => {
