@@ -2,7 +2,7 @@
 // it holds. Data is fsynced before the bitmap that claims it is replaced (atomically), so after a power cut the
 // bitmap never claims bytes that are not on disk.
 
-import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readFileIfExists, syncDirectory, writeFileAtomic } from '../atomic-file.ts';
 
@@ -63,6 +63,21 @@ function readRecord(bytes: Uint8Array | undefined): BitmapRecord | undefined {
   }
 }
 
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return -1;
+    throw e;
+  }
+}
+
+/** The end of the last chunk a bitmap claims (0 when it claims none). */
+function claimedEnd(bits: Uint8Array, chunkSize: number, size: number): number {
+  for (let i = bits.length * 8 - 1; i >= 0; i--) if ((bits[i >> 3]! & (1 << (i & 7))) !== 0) return Math.min(size, (i + 1) * chunkSize);
+  return 0;
+}
+
 export class PartialDownload {
   private dirty = false;
   private flushing: Promise<void> | undefined;
@@ -89,7 +104,7 @@ export class PartialDownload {
     let cs = chunkSize;
     if (record !== undefined && record.size === size && record.chunkSize >= 1) {
       const bits = new Uint8Array(Buffer.from(record.bits, 'base64'));
-      if (bits.length === Math.ceil(Math.ceil(size / record.chunkSize) / 8)) {
+      if (bits.length === Math.ceil(Math.ceil(size / record.chunkSize) / 8) && (await fileSize(partPath(dir, hex))) >= claimedEnd(bits, record.chunkSize, size)) {
         have = bits;
         cs = record.chunkSize;
       }

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_CHUNK_BYTES, type ChunkResponse } from '../../../schemas/messages/chunk.ts';
+import { MAX_MODULE_BYTES } from '../../../schemas/messages/manifest.ts';
 import { ChunkRequestFailed, type ChunkClient } from './chunk-client.ts';
 import { DownloadFailed, type DownloadFailureCode } from './errors.ts';
 import { blobPath, openNodePartialFile, PartialDownload, type OpenPartialFile } from './_partial.ts';
@@ -248,13 +249,16 @@ export class Downloader {
   /**
    * Fetches the blob `digest` of `size` bytes (resuming what an earlier run left in the downloads folder) and returns
    * its bytes once their SHA-256 matches; the finished blob stays on disk until `remove` or `prune`. Concurrent calls
-   * for one digest share one download.
-   * @throws DownloadFailed with the reason it stopped; RangeError for a size or chunk size out of bounds
+   * for one digest share one download (and the first caller's signal).
+   * @throws DownloadFailed with the reason it stopped; RangeError for a digest or size out of bounds; the file
+   * system's error for a fault other than a full disk (the partial is kept)
    */
   download(req: DownloadRequest, options: DownloadOptions = {}): Promise<Uint8Array> {
     const hex = hexOf(req.digest);
-    if (!/^[0-9a-f]{64}$/.test(hex)) throw new RangeError(`Cannot download "${hex}": not a SHA-256 digest`);
-    if (!Number.isSafeInteger(req.size) || req.size < 1) throw new RangeError(`Cannot download ${hex}: size ${req.size} is not a positive integer`);
+    if (!/^[0-9a-f]{64}$/.test(hex)) return Promise.reject(new RangeError(`Cannot download "${hex}": not a SHA-256 digest`));
+    if (!Number.isSafeInteger(req.size) || req.size < 1 || req.size > MAX_MODULE_BYTES) {
+      return Promise.reject(new RangeError(`Cannot download ${hex}: size ${req.size} is not between 1 and ${MAX_MODULE_BYTES}`));
+    }
     const shared = this.running.get(hex);
     if (shared !== undefined) return shared;
     const p = this.run(hex, req.size, Math.min(MAX_CHUNK_BYTES, Math.max(1, req.maxChunk ?? this.maxChunk)), options.signal).finally(() => this.running.delete(hex));
@@ -276,7 +280,13 @@ export class Downloader {
       const worker = async (): Promise<void> => {
         for (let i = queue.shift(); i !== undefined && job.failure === undefined; i = queue.shift()) {
           const ask = { offset: i * part.chunkSize, length: part.lengthOf(i), size };
-          const res = await job.fetch(ask);
+          let res;
+          try {
+            res = await job.fetch(ask);
+          } catch (e) {
+            job.crash(e);
+            return;
+          }
           if (res === undefined) return;
           try {
             await part.write(i, res.data);

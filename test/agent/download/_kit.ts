@@ -65,12 +65,28 @@ export interface CloudOptions extends Partial<Omit<ChunkServiceOptions, 'store'>
   readonly answerDelayMs?: number;
 }
 
+/**
+ * Turns Nagle's algorithm off on a client's socket, now and after every reconnect: MQTT writes a packet in pieces,
+ * and Nagle plus delayed ACKs add about 40 ms per hop to every request/response on loopback.
+ */
+export function noDelay(client: MqttClient): MqttClient {
+  const set = (): void => {
+    (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
+  };
+  set();
+  client.on('connect', set);
+  return client;
+}
+
 export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
   const broker = await startAedes();
+  broker.aedes.on('client', (c) => {
+    (c.conn as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+  });
   const proxy = await startTcpProxy(broker.port);
   const storeDir = await tempDir('fleetlet-blobs-');
   const store = await BlobStore.open(storeDir);
-  const client = await mqtt.connectAsync(broker.url, { clientId: uniqueDeviceId('cloud'), reconnectPeriod: 0 });
+  const client = noDelay(await mqtt.connectAsync(broker.url, { clientId: uniqueDeviceId('cloud'), reconnectPeriod: 0 }));
   const bus = busFromClient(client);
   const { answerDelayMs, ...serviceOptions } = options;
   const service = new ChunkService(answerDelayMs === undefined ? bus : delayedBus(bus, answerDelayMs), { store, rateLimit: { perSecond: 100_000, burst: 100_000 }, ...serviceOptions });
@@ -94,7 +110,23 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
   };
 }
 
-/** A device: an mqtt.js client through the cloud's proxy, a ChunkClient and a Downloader on a data directory. */
+/**
+ * Calls `fn` synchronously when the cloud's client receives the `n`-th chunk request of `deviceId` (counted from now),
+ * so a test can act at an exact point of a download however fast it runs. Returns a remover.
+ */
+export function onNthRequest(cloud: Cloud, deviceId: string, n: number, fn: () => void): () => void {
+  let seen = 0;
+  const prefix = `fleetlet/v1/dev/${deviceId}/`;
+  const listener = (topic: string): void => {
+    if (topic.startsWith(prefix) && ++seen === n) fn();
+  };
+  cloud.client.on('message', listener);
+  return () => {
+    cloud.client.off('message', listener);
+  };
+}
+
+/** A device: an mqtt.js client (through the cloud's proxy when asked), a ChunkClient and a Downloader on a data directory. */
 export interface Device {
   readonly deviceId: string;
   readonly dataDir: string;
@@ -110,7 +142,8 @@ export interface Device {
 export interface DeviceOptions {
   readonly deviceId?: string;
   readonly dataDir?: string;
-  readonly direct?: boolean;
+  /** Connect through the cloud's TCP proxy (so `cloud.proxy.cut()` reaches this device); default straight to the broker. */
+  readonly throughProxy?: boolean;
   readonly client?: Partial<ChunkClientOptions>;
   readonly downloader?: DownloaderOptions;
 }
@@ -119,8 +152,8 @@ export async function startDevice(cloud: Cloud, o: DeviceOptions = {}): Promise<
   const deviceId = o.deviceId ?? uniqueDeviceId();
   const dataDir = o.dataDir ?? (await tempDir());
   if (o.dataDir === undefined) cloud.dirs.push(dataDir);
-  const url = o.direct === true ? cloud.broker.url : cloud.proxy.url;
-  const client = await mqtt.connectAsync(url, { clientId: deviceId, reconnectPeriod: 20, connectTimeout: 2000, keepalive: 5 });
+  const url = o.throughProxy === true ? cloud.proxy.url : cloud.broker.url;
+  const client = noDelay(await mqtt.connectAsync(url, { clientId: deviceId, reconnectPeriod: 20, connectTimeout: 2000, keepalive: 5 }));
   const bus = busFromClient(client);
   const chunks = new ChunkClient(bus, { deviceId, timeoutMs: 2000, ...o.client });
   await chunks.start();

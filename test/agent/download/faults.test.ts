@@ -2,7 +2,7 @@
 // and no chunk is served more than twice (the one in flight at the cut, once more).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blob, sha256Hex, startCloud, startDevice, waitFor, type Cloud, type Device } from './_kit.ts';
+import { blob, onNthRequest, sha256Hex, startCloud, startDevice, waitFor, type Cloud, type Device } from './_kit.ts';
 
 const KiB = 1024;
 const DOWNLOADS = process.env.FLEETLET_PROFILE === 'ci' ? 20 : 50;
@@ -12,7 +12,7 @@ let cloud: Cloud;
 let dev: Device;
 beforeAll(async () => {
   cloud = await startCloud({ answerDelayMs: 3 });
-  dev = await startDevice(cloud, { client: { timeoutMs: 1000 }, downloader: { maxChunk: 8 * KiB, window: 4 } });
+  dev = await startDevice(cloud, { throughProxy: true, client: { timeoutMs: 1000 }, downloader: { maxChunk: 8 * KiB, window: 4 } });
 });
 afterAll(async () => {
   await dev.close();
@@ -31,18 +31,16 @@ describe('Downloader under cut links', () => {
       // cut the link the moment the cloud receives this download's k-th request (k random): that request and those
       // before it whose answers are still on the way lose their answers with the connection
       const cutAt = 1 + Math.floor(Math.random() * CHUNKS);
-      let requests = 0;
       let cut = -1;
-      const onMessage = (topic: string): void => {
-        if (topic.startsWith(`fleetlet/v1/dev/${dev.deviceId}/`) && ++requests === cutAt) cut = cloud.proxy.cut();
-      };
-      cloud.client.on('message', onMessage);
+      const remove = onNthRequest(cloud, dev.deviceId, cutAt, () => {
+        cut = cloud.proxy.cut();
+      });
       const running = dev.downloader.download({ digest, size: bytes.length });
       await waitFor(() => cut >= 0, `the cut of download ${n}`);
       expect(cut).toBeGreaterThan(0);
       const got = await running;
       expect(sha256Hex(got)).toBe(digest);
-      cloud.client.off('message', onMessage);
+      remove();
       completed++;
       for (const count of cloud.service.servedOffsets(dev.deviceId, digest).values()) {
         worst = Math.max(worst, count);

@@ -6,7 +6,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOWNLOADS_DIR, DownloadFailed } from '../../../agent/update/download/index.ts';
-import { blob, sha256Hex, startCloud, startDevice, waitFor, type Cloud } from './_kit.ts';
+import { blob, onNthRequest, sha256Hex, startCloud, startDevice, waitFor, type Cloud } from './_kit.ts';
 
 const KiB = 1024;
 
@@ -70,11 +70,13 @@ describe('Downloader give-up rules', () => {
     const digest = await cloud.store.put(bytes);
     const dev = await startDevice(cloud, { downloader: { maxChunk: 8 * KiB, window: 1 } });
     try {
+      const remove = onNthRequest(cloud, dev.deviceId, 4, () => cloud.service.cancel(dev.deviceId, digest));
       const running = dev.downloader.download({ digest, size: bytes.length });
-      await waitFor(() => dev.downloader.counters.chunksReceived >= 3, 'three chunks');
-      cloud.service.cancel(dev.deviceId, digest);
       const e = await failure(running);
+      remove();
       expect(e.code).toBe('cancelled');
+      // the service saw the 4th request before the cancel (its listener on the cloud client comes first)
+      expect(dev.downloader.counters.chunksReceived).toBe(4);
       expect(cloud.service.counters.errors.cancelled).toBeGreaterThanOrEqual(1);
       expect(await files(dev.dataDir)).toEqual([]);
       // the next request is refused at once: no retry loop
@@ -102,16 +104,18 @@ describe('Downloader give-up rules', () => {
   it('spends no attempts while the link is down: a long outage then completes with 2 attempts per chunk allowed', async () => {
     const bytes = blob(64 * KiB);
     const digest = await cloud.store.put(bytes);
-    const dev = await startDevice(cloud, { client: { timeoutMs: 150 }, downloader: { maxChunk: 8 * KiB, window: 2, attemptsPerChunk: 2, stallTimeoutMs: 60_000 } });
+    const dev = await startDevice(cloud, { throughProxy: true, client: { timeoutMs: 150 }, downloader: { maxChunk: 8 * KiB, window: 2, attemptsPerChunk: 2, stallTimeoutMs: 60_000 } });
     try {
+      const remove = onNthRequest(cloud, dev.deviceId, 3, () => {
+        cloud.proxy.refuse(true);
+        cloud.proxy.cut();
+      });
       const running = dev.downloader.download({ digest, size: bytes.length });
-      await waitFor(() => dev.downloader.counters.chunksReceived >= 2, 'two chunks');
-      cloud.proxy.refuse(true);
-      cloud.proxy.cut();
       await waitFor(() => cloud.proxy.accepted >= 4, 'failed reconnects');
       await new Promise((r) => setTimeout(r, 500)); // more than the 2 attempts' worth of request timeouts
       cloud.proxy.refuse(false);
       expect(sha256Hex(await running)).toBe(digest);
+      remove();
       expect(Math.max(...dev.downloader.fetchCounts(digest).values())).toBeLessThanOrEqual(2);
     } finally {
       cloud.proxy.refuse(false);

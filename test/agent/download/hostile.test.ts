@@ -100,7 +100,7 @@ describe('Downloader against hostile answers', () => {
       bytes = blob(48 * KiB);
       const digest = sha256Hex(bytes);
       answer = c.answer;
-      const dev = await startDevice(cloud, { direct: true, downloader: { maxChunk: 8 * KiB, window: 2 } });
+      const dev = await startDevice(cloud, { downloader: { maxChunk: 8 * KiB, window: 2 } });
       try {
         const e = await dev.downloader.download({ digest, size: bytes.length }).catch((x: unknown) => x);
         expect(e).toBeInstanceOf(DownloadFailed);
@@ -117,7 +117,7 @@ describe('Downloader against hostile answers', () => {
     const digest = sha256Hex(bytes);
     const stranger = (req: ChunkRequest): ChunkResponse => ({ ...honest(req, bytes), requestId: `${req.requestId}x` });
     answer = (req, b) => [Uint8Array.of(0xff, 0x00, 0x13), new Uint8Array(0), stranger(req), honest(req, b), honest(req, b)];
-    const dev = await startDevice(cloud, { direct: true, downloader: { maxChunk: 8 * KiB, window: 1 } });
+    const dev = await startDevice(cloud, { downloader: { maxChunk: 8 * KiB, window: 1 } });
     try {
       const got = await dev.downloader.download({ digest, size: bytes.length });
       expect(sha256Hex(got)).toBe(digest);
@@ -134,7 +134,7 @@ describe('Downloader against hostile answers', () => {
     bytes = blob(2000);
     const digest = sha256Hex(bytes);
     answer = (req, b) => ({ ...honest(req, b), result: { status: 'ok', totalSize: 1_000_000, data: b } });
-    const dev = await startDevice(cloud, { direct: true });
+    const dev = await startDevice(cloud, {});
     try {
       const e = await dev.downloader.fetchSmall(digest, 4096).catch((x: unknown) => x);
       expect((e as DownloadFailed).code).toBe('size-mismatch');
