@@ -77,7 +77,8 @@ export class EnrollmentService {
   private readonly pendingByDevice = new Map<string, PendingEnrollment>();
   /** Credentials sealed but not used yet: a device that asks again with the same keys gets the same answer. */
   private readonly unconfirmed = new Map<string, SealedCredentials>();
-  private readonly tokens: Set<string>;
+  /** Unused one-time tokens; undefined when the fleet uses none. */
+  private readonly tokens: Set<string> | undefined;
   private readonly store: EnrollmentStore;
   private readonly clock: () => number;
   private trust: Uint8Array;
@@ -87,7 +88,7 @@ export class EnrollmentService {
   private constructor(private readonly bus: MessageBus, private readonly options: EnrollmentServiceOptions) {
     this.trust = options.trust;
     this.store = options.store ?? new MemoryEnrollmentStore();
-    this.tokens = new Set(options.tokens ?? []);
+    this.tokens = options.tokens === undefined ? undefined : new Set(options.tokens);
     this.clock = options.clock ?? Date.now;
   }
 
@@ -221,7 +222,7 @@ export class EnrollmentService {
       // The device proved it holds the enrolled key and has lost its credentials: issue new ones.
       return this.acceptRequest(request);
     }
-    if (this.tokens.size > 0 && request.token !== undefined) {
+    if (this.tokens !== undefined && request.token !== undefined) {
       if (!this.tokens.delete(request.token)) return this.answer(request, { status: 'refused', code: 'bad-token', message: 'the enrollment token is unknown or was used' });
       this.pendingByDevice.delete(request.deviceId);
       return this.acceptRequest(request);
