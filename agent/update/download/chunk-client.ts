@@ -80,6 +80,7 @@ export class ChunkClient {
   private readonly timeoutMs: number;
   private next = 0;
   private unsubscribe: (() => Promise<void>) | undefined;
+  private starting: Promise<void> | undefined;
   private removeListener: (() => void) | undefined;
 
   constructor(
@@ -106,13 +107,25 @@ export class ChunkClient {
   }
 
   /**
-   * Subscribes to the device's chunk responses; call once before `request`.
-   * @throws the bus's error when the subscription fails
+   * Subscribes to the device's chunk responses (the Downloader calls it; calling it again is harmless).
+   * @throws the bus's error when the subscription fails (a later call tries again)
    */
-  async start(): Promise<void> {
-    if (this.unsubscribe !== undefined) return;
-    this.removeListener = this.bus.onConnectionChange((online) => this.onConnectionChange(online));
-    this.unsubscribe = await this.bus.subscribe(this.responseTopic, (payload) => this.onResponse(payload));
+  start(): Promise<void> {
+    if (this.starting === undefined) {
+      this.removeListener = this.bus.onConnectionChange((online) => this.onConnectionChange(online));
+      this.starting = this.bus.subscribe(this.responseTopic, (payload) => this.onResponse(payload)).then(
+        (u) => {
+          this.unsubscribe = u;
+        },
+        (e: unknown) => {
+          this.removeListener?.();
+          this.removeListener = undefined;
+          this.starting = undefined;
+          throw e;
+        },
+      );
+    }
+    return this.starting;
   }
 
   /** Unsubscribes and fails every waiting request with "stopped". */
@@ -120,6 +133,8 @@ export class ChunkClient {
     this.removeListener?.();
     this.removeListener = undefined;
     for (const p of [...this.pending.values()]) p.settle({ ok: false, error: new ChunkRequestFailed('stopped', p.id, `Chunk request "${p.id}" ended: the chunk client stopped`) });
+    await this.starting?.catch(() => {});
+    this.starting = undefined;
     const u = this.unsubscribe;
     this.unsubscribe = undefined;
     if (u !== undefined) await u().catch(() => {});

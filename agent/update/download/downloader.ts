@@ -270,6 +270,7 @@ export class Downloader {
     await mkdir(this.dir, { recursive: true });
     const done = await this.finished(hex, size);
     if (done !== undefined) return done;
+    await this.client.start();
     const job = new Job(hex, this, signal);
     let partial: PartialDownload | undefined;
     try {
@@ -348,6 +349,7 @@ export class Downloader {
     const hex = hexOf(digest);
     if (!/^[0-9a-f]{64}$/.test(hex)) throw new RangeError(`Cannot download "${hex}": not a SHA-256 digest`);
     const length = Math.min(MAX_CHUNK_BYTES, Math.max(1, maxSize));
+    await this.client.start();
     const job = new Job(hex, this, options.signal);
     let first: Awaited<ReturnType<Job['fetch']>>;
     try {

@@ -4,8 +4,8 @@
 import { readdir, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DOWNLOADS_DIR, DownloadFailed } from '../../../agent/update/download/index.ts';
-import { blob, onNthRequest, sha256Hex, startCloud, startDevice, type Cloud } from './_kit.ts';
+import { ChunkClient, Downloader, DOWNLOADS_DIR, DownloadFailed } from '../../../agent/update/download/index.ts';
+import { blob, onNthRequest, sha256Hex, startCloud, startDevice, tempDir, type Cloud } from './_kit.ts';
 
 const KiB = 1024;
 
@@ -48,6 +48,21 @@ describe('Downloader.download', () => {
       expect(sha256Hex(b)).toBe(digest);
       expect(dev.downloader.counters.chunksRequested).toBe(3);
     } finally {
+      await dev.close();
+    }
+  });
+  it('starts its ChunkClient itself when the caller did not', async () => {
+    const bytes = blob(20 * KiB);
+    const digest = await cloud.store.put(bytes);
+    const dev = await startDevice(cloud);
+    const fresh = new ChunkClient(dev.bus, { deviceId: dev.deviceId, timeoutMs: 2000 });
+    const dataDir = await tempDir();
+    cloud.dirs.push(dataDir);
+    try {
+      const got = await new Downloader(dataDir, fresh).download({ digest, size: bytes.length });
+      expect(sha256Hex(got)).toBe(digest);
+    } finally {
+      await fresh.stop();
       await dev.close();
     }
   });
