@@ -220,6 +220,9 @@ export class AppRunner {
           const due = virtual.time.nextDue();
           await virtual.time.advance(Math.max(0, Math.min(next, due ?? Infinity) - this.now()));
         } else {
+          // An abort during the yield above found no wait to wake (kick unset): check it before waiting, or a runner
+          // with nothing due would wait forever and the agent's close() with it.
+          if (signal?.aborted === true) return;
           await this.idle(next - this.now());
         }
       }
