@@ -58,6 +58,8 @@ export interface RunnerOptions {
 }
 
 const yieldNow = (): Promise<void> => new Promise((r) => setImmediate(r));
+/** Read afresh: TypeScript keeps a narrowing of `signal.aborted` across awaits, where it can change. */
+const aborted = (signal: AbortSignal | undefined): boolean => signal?.aborted === true;
 const defaultTimers: Timers = { setTimeout: (fn, ms) => setTimeout(fn, Math.max(0, ms)), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
 
 export class AppRunner {
@@ -222,7 +224,7 @@ export class AppRunner {
         } else {
           // An abort during the yield above found no wait to wake (kick unset): check it before waiting, or a runner
           // with nothing due would wait forever and the agent's close() with it.
-          if (signal?.aborted === true) return;
+          if (aborted(signal)) return;
           await this.idle(next - this.now());
         }
       }
