@@ -72,6 +72,7 @@ const RECENT_IDS = 1024;
 
 export class ChunkClient {
   readonly counters: ChunkClientCounters = { sent: 0, answered: 0, late: 0, unknown: 0, malformed: 0, timeouts: 0, resent: 0 };
+  readonly deviceId: string;
   private readonly pending = new Map<string, Pending>();
   private readonly recent = new Set<string>();
   private readonly requestTopic: string;
@@ -93,8 +94,6 @@ export class ChunkClient {
     this.prefix = options.idPrefix ?? randomBytes(4).toString('hex');
     this.timeoutMs = options.timeoutMs ?? 10_000;
   }
-
-  readonly deviceId: string;
 
   /** Whether the bus is connected now. */
   get connected(): boolean {
