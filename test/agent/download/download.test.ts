@@ -4,7 +4,8 @@
 import { readdir, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChunkClient, Downloader, DOWNLOADS_DIR, DownloadFailed } from '../../../agent/update/download/index.ts';
+import { readFileSync } from 'node:fs';
+import { ChunkClient, Downloader, DOWNLOADS_DIR, DownloadFailed, openNodePartialFile, type OpenPartialFile } from '../../../agent/update/download/index.ts';
 import { blob, onNthRequest, sha256Hex, startCloud, startDevice, tempDir, type Cloud } from './_kit.ts';
 
 const KiB = 1024;
@@ -157,6 +158,62 @@ describe('Downloader resume', () => {
       const second = dev.restart();
       expect(sha256Hex(await second.download({ digest, size: bytes.length }))).toBe(digest);
       expect(second.counters.chunksRequested).toBe(8);
+    } finally {
+      await dev.close();
+    }
+  });
+});
+
+describe('Downloader persistence order', () => {
+  it('the bitmap on disk never claims a chunk whose data was not fsynced before it', async () => {
+    const bytes = blob(96 * KiB);
+    const digest = await cloud.store.put(bytes);
+    const dataDir = await tempDir();
+    cloud.dirs.push(dataDir);
+    const bitmap = join(dataDir, DOWNLOADS_DIR, `${digest}.bitmap`);
+    const written = new Set<number>();
+    const synced = new Set<number>();
+    const violations: string[] = [];
+    let checks = 0;
+    // every call into the data file looks at the bitmap as it is on disk at that instant
+    const check = (): void => {
+      let rec: { chunkSize: number; bits: string };
+      try {
+        rec = JSON.parse(readFileSync(bitmap, 'utf8')) as typeof rec;
+      } catch {
+        return;
+      }
+      checks++;
+      const bits = Buffer.from(rec.bits, 'base64');
+      for (let i = 0; i < bits.length * 8; i++) if ((bits[i >> 3]! & (1 << (i & 7))) !== 0 && !synced.has(i * rec.chunkSize)) violations.push(`chunk ${i}`);
+    };
+    const watched: OpenPartialFile = async (path) => {
+      const f = await openNodePartialFile(path);
+      return {
+        writeAt: async (data, position) => {
+          check();
+          await f.writeAt(data, position);
+          written.add(position);
+        },
+        sync: async () => {
+          check();
+          const now = [...written];
+          await f.sync();
+          for (const o of now) synced.add(o);
+        },
+        close: () => f.close(),
+      };
+    };
+    const dev = await startDevice(cloud, { dataDir, downloader: { window: 4, openPartialFile: watched } });
+    try {
+      const abort = new AbortController();
+      const remove = onNthRequest(cloud, dev.deviceId, 9, () => abort.abort());
+      await dev.downloader.download({ digest, size: bytes.length, maxChunk: 8 * KiB }, { signal: abort.signal }).catch(() => {});
+      remove();
+      check();
+      expect(checks).toBeGreaterThan(3);
+      expect(violations).toEqual([]);
+      expect(synced.size).toBeGreaterThanOrEqual(5);
     } finally {
       await dev.close();
     }
