@@ -36,7 +36,7 @@ export class Connection {
     o: SessionOptions,
     readonly sessionId: string,
     readonly sinceMs: number,
-    will: { readonly topic: string; readonly payload: Uint8Array },
+    will: { readonly topic: string; readonly payload: Uint8Array } | undefined,
     events: ConnectionEvents,
   ) {
     this.#url = o.url;
@@ -52,7 +52,7 @@ export class Connection {
       queueQoSZero: false,
       keepalive: o.keepaliveS ?? 30,
       connectTimeout: o.connectTimeoutMs ?? 10_000,
-      will: { topic: will.topic, payload: toBuffer(will.payload), qos: 1, retain: true },
+      ...(will === undefined ? {} : { will: { topic: will.topic, payload: toBuffer(will.payload), qos: 1, retain: true } }),
       ...(o.username === undefined ? {} : { username: o.username }),
       ...(o.password === undefined ? {} : { password: o.password }),
       ...(o.tls?.ca === undefined ? {} : { ca: o.tls.ca }),

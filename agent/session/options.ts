@@ -14,6 +14,11 @@ export interface SessionTls {
 }
 
 export interface SessionOptions {
+  /**
+   * Publish presence (online on connect, offline on close, offline as the Last Will); default true. The enrollment
+   * session of a device not yet enrolled sets false: its broker ACL allows only the enrollment topics.
+   */
+  readonly presence?: boolean;
   /** `mqtt://host:port` or `mqtts://host:port`. */
   readonly url: string;
   /** The device's id; also its MQTT client id (brokers bind ACLs and takeover to it). */

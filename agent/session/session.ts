@@ -265,10 +265,12 @@ export class Session implements MessageBus {
     const conn = this.#conn;
     if (conn !== undefined && !conn.ended) {
       if (conn.up) {
-        const offline = this.#presence(conn, 'offline');
         const limit = this.#o.connectTimeoutMs ?? 10_000;
-        const timeout = new Promise<void>((r) => setTimeout(r, limit).unref());
-        await Promise.race([conn.publish(this.#presenceTopic, offline, 1, true).catch(() => {}), timeout]);
+        if (this.#o.presence !== false) {
+          const offline = this.#presence(conn, 'offline');
+          const timeout = new Promise<void>((r) => setTimeout(r, limit).unref());
+          await Promise.race([conn.publish(this.#presenceTopic, offline, 1, true).catch(() => {}), timeout]);
+        }
         // a clean DISCONNECT (the broker discards the will); a link too sick to carry it is cut instead
         await conn.disconnect(limit);
       }
@@ -309,7 +311,7 @@ export class Session implements MessageBus {
     const will = encodePresence({ v: 1, deviceId: this.deviceId, state: 'offline', sinceMs, sessionId });
     let conn: Connection;
     try {
-      conn = new Connection(o, sessionId, sinceMs, { topic: this.#presenceTopic, payload: will }, {
+      conn = new Connection(o, sessionId, sinceMs, o.presence === false ? undefined : { topic: this.#presenceTopic, payload: will }, {
         up: () => {
           this.#onUp(conn).catch((e: unknown) => o.onError?.(new SessionError('connection-lost', o.url, `Cannot set up the session: ${describeError(e)}`, { cause: e })));
         },
@@ -343,7 +345,7 @@ export class Session implements MessageBus {
         if (!conn.ended) this.#o.onError?.(e instanceof SessionError ? e : new SessionError('connection-lost', this.#o.url, describeError(e), { cause: e }));
       }
     };
-    await attempt(conn.publish(this.#presenceTopic, this.#presence(conn, 'online'), 1, true));
+    if (this.#o.presence !== false) await attempt(conn.publish(this.#presenceTopic, this.#presence(conn, 'online'), 1, true));
     // filters added while this runs are picked up by the next round; the last check and `ready` are one step
     for (let todo = [...this.#subs.keys()]; todo.length > 0 && !conn.ended; todo = [...this.#subs.keys()].filter((f) => !conn.subscribed.has(f))) {
       for (const f of todo) conn.subscribed.add(f);
