@@ -175,7 +175,7 @@ export async function enroll(bus: MessageBus, identity: DeviceIdentityStore, tru
     for (;;) {
       if (signal?.aborted) throw abortError();
       if (answer === undefined) {
-        await publishOnce(bus, request, identity.deviceId, signal, emit);
+        await publishOnce(bus, request, identity.deviceId, timeoutMs, signal, emit);
         emit({ type: 'sent', requestId, attempt: attempt++ });
         answer = await queue.next(timeoutMs);
         if (signal?.aborted) throw abortError();
@@ -206,16 +206,25 @@ export async function enroll(bus: MessageBus, identity: DeviceIdentityStore, tru
   }
 }
 
-async function publishOnce(bus: MessageBus, request: Uint8Array, deviceId: string, signal: AbortSignal | undefined, emit: (e: EnrollEvent) => void): Promise<void> {
+/**
+ * Publishes the request once the bus is up. The acknowledgement is awaited at most `ackTimeoutMs`: a publish caught in a
+ * dropped connection may never be acknowledged, and the answer (or its absence) decides what happens next anyway.
+ */
+async function publishOnce(bus: MessageBus, request: Uint8Array, deviceId: string, ackTimeoutMs: number, signal: AbortSignal | undefined, emit: (e: EnrollEvent) => void): Promise<void> {
   for (;;) {
     await whenOnline(bus, signal);
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await bus.publish(topicFor('enrollRequest', deviceId), request, { qos: TOPICS.enrollRequest.qos });
+      const sent = bus.publish(topicFor('enrollRequest', deviceId), request, { qos: TOPICS.enrollRequest.qos });
+      sent.catch(() => undefined);
+      await Promise.race([sent, new Promise<void>((resolve) => { timer = setTimeout(resolve, ackTimeoutMs); })]);
       return;
     } catch {
       // offline, or the connection dropped before the acknowledgement: ask again once it is back
       emit({ type: 'offline' });
-      if (bus.connected) await new Promise((r) => setTimeout(r, 100));
+      if (bus.connected) await new Promise((r) => setTimeout(r, Math.min(ackTimeoutMs, 1000)));
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
