@@ -227,9 +227,13 @@ describe('broker hooks for clients that are not enrolled', () => {
     const heard: string[] = [];
     await cloud.bus.subscribe('fleetlet/v1/dev/+/status', (_p, t) => heard.push(t));
     const dev = await deviceOn(cloud, 'dev-009');
-    const closed = new Promise<void>((r) => dev.client.once('close', () => r()));
+    let closed = false;
+    dev.client.once('close', () => (closed = true));
     dev.client.publish('fleetlet/v1/dev/dev-009/status', Buffer.from('forged'), { qos: 1 });
-    await closed;
+    // Either outcome ends the wait, so a broken hook fails here instead of hanging.
+    await until(() => closed || heard.length > 0);
+    expect(heard).toEqual([]);
+    expect(closed).toBe(true);
     expect(cloud.denials).toContainEqual({ kind: 'publish', clientId: 'dev-009', topic: 'fleetlet/v1/dev/dev-009/status' });
     // The cloud's own status message arrives, so the subscription works and the forged one never passed.
     await cloud.bus.publish('fleetlet/v1/dev/dev-010/status', Uint8Array.of(1), { qos: 1 });
@@ -240,9 +244,12 @@ describe('broker hooks for clients that are not enrolled', () => {
   it('an unenrolled client may publish its own enroll/req and nothing for another device', async () => {
     const cloud = await cloudWith();
     const dev = await deviceOn(cloud, 'dev-009');
-    const closed = new Promise<void>((r) => dev.client.once('close', () => r()));
+    let closed = false;
+    dev.client.once('close', () => (closed = true));
     dev.client.publish('fleetlet/v1/dev/dev-001/enroll/req', Buffer.from('x'), { qos: 1 });
-    await closed;
+    await until(() => closed || cloud.service.stats.received > 0);
+    expect(cloud.service.stats.received).toBe(0);
+    expect(closed).toBe(true);
     expect(cloud.denials).toContainEqual({ kind: 'publish', clientId: 'dev-009', topic: 'fleetlet/v1/dev/dev-001/enroll/req' });
     const ok = await deviceOn(cloud, 'dev-011');
     await ok.client.publishAsync('fleetlet/v1/dev/dev-011/enroll/req', Buffer.from('x'), { qos: 1 });
