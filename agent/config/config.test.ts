@@ -75,6 +75,13 @@ describe('loadConfig', () => {
     expect(c.log.level).toBe('debug');
   });
 
+  it('reads the example config shipped beside the code', async () => {
+    const c = await loadConfig(new URL('./example.json', import.meta.url).pathname);
+    expect(c.device).toEqual({ id: 'greenhouse-01', class: 'rpi4' });
+    expect(c.enrollment.threshold).toBe(2);
+    expect(c.hardware).toEqual({ kind: 'linux', wiring: '/etc/fleetlet/wiring.json' });
+  });
+
   it('names the file when it cannot be read or is not JSON', async () => {
     const missing = join(dir, 'nope.json');
     await expect(loadConfig(missing)).rejects.toMatchObject({ code: 'unreadable', file: missing });
