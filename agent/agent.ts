@@ -101,7 +101,8 @@ const MAX_MANIFEST_BYTES = 64 * 1024;
 const RECENT_LOG_LINES = 50;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).slice(0, 500);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref?.());
+// Not unref'd: the health gate's waits are work in progress (an offline install has nothing else keeping the process up).
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class Agent {
   readonly machine: UpdateMachine;
@@ -462,11 +463,32 @@ export class Agent {
       else this.patchView(name, { state: 'failed', errorCode: c, detail: message(e) });
       throw e;
     }
+    await this.installModule(vm, module, w.settings);
+  }
+
+  /**
+   * Installs a bundle file with no network (`fleetlet agent install`): the same verification, slot writes, commit,
+   * probation and rollback as an update from the desired state. Resolves with the final view of the module.
+   * @throws UpdateRejected when the bundle is malformed or its manifest is refused; NotRetried
+   */
+  async installBundle(bytes: Uint8Array): Promise<ModuleView | undefined> {
+    const { verified, module } = await this.o.trust.verifyBundle(bytes, this.o.identity);
+    const m = verified.manifest;
+    if (!this.views.has(m.name)) this.setView(m.name, { version: m.version, sequence: m.sequence, manifestDigest: hex(verified.digest), state: 'starting' });
+    this.emit({ type: 'update.started', severity: 'info', module: m.name, message: `installing ${m.version} from a bundle file`, attributes: { version: m.version, sequence: String(m.sequence) } });
+    await this.installModule(verified, module, this.settingsFor(m.name), true);
+    return this.views.get(m.name);
+  }
+
+  private async installModule(vm: VerifiedManifest, module: Uint8Array, settings: Readonly<Record<string, string>>, rethrowNotRetried = false): Promise<void> {
+    const m = vm.manifest;
+    const name = m.name;
+    const w = { name, manifestDigest: hex(vm.digest), settings };
     let rec: StateRecord;
     try {
       rec = await this.machine.install({ signedManifest: vm.signed, module });
     } catch (e) {
-      if (e instanceof NotRetried) return;
+      if (e instanceof NotRetried && !rethrowNotRetried) return;
       throw e;
     }
     const good = rec.outcome === 'no-failures';

@@ -54,7 +54,8 @@ export interface RunningAgent {
   close(): Promise<void>;
 }
 
-async function hardwareOf(plan: DaemonPlan): Promise<{ device: HostDevice; close: () => Promise<void> }> {
+/** The hardware the plan names, as the host device the apps use. */
+export async function openHardware(plan: DaemonPlan): Promise<{ device: HostDevice; close: () => Promise<void> }> {
   const h = plan.hardware;
   if (h.kind === 'none') return { device: { clock: systemTime }, close: async () => {} };
   let hw: HardwareBackends;
@@ -67,7 +68,7 @@ async function hardwareOf(plan: DaemonPlan): Promise<{ device: HostDevice; close
     let scenario;
     if (h.scenario !== undefined) scenario = loadScenarioFile(h.scenario);
     else {
-      const parsed = parseScenario('{}');
+      const parsed = parseScenario({ version: 1 }); // no scenario file: a device with no sensors, pins or ports
       if (!parsed.ok) throw parsed.error;
       scenario = parsed.value;
     }
@@ -126,7 +127,7 @@ export async function startAgentProcess(plan: DaemonPlan, log: AgentLog, signal?
     ...(plan.download?.stallTimeoutMs === undefined ? {} : { stallTimeoutMs: plan.download.stallTimeoutMs }),
     ...(plan.download?.attemptsPerChunk === undefined ? {} : { attemptsPerChunk: plan.download.attemptsPerChunk }),
   });
-  const { device, close: closeHardware } = await hardwareOf(plan);
+  const { device, close: closeHardware } = await openHardware(plan);
   const reporter: Reporter = {
     status: (s) => session.publishStatus(s),
     event: (e) => void session.publishEvent(e).catch((err: unknown) => log('warn', 'event not queued', { error: String(err) })),

@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { keyRole } from '../../schemas/messages/trust-update.ts';
 import { CliError, EXIT } from './errors.ts';
+import { registerAgent } from './agent.ts';
 import { registerRun } from './run.ts';
 
 // Commands load their modules when they run: `--help` and `keygen` then start without the engine and the trust store.
@@ -111,6 +112,7 @@ function program(io: CliIo): Command {
     .action(async (file: string) => print(await (await import('./inspect.ts')).inspect(file)));
 
   registerRun(p, io);
+  registerAgent(p, io);
   return p;
 }
 

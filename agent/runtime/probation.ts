@@ -115,7 +115,8 @@ export class ProbationGate implements HealthGate {
       if (r === undefined) return done({ healthy: false, reason: `${app} ${version} is not running` });
       const problem = problemOf(r, p);
       if (problem !== undefined) {
-        firstProblemAt ??= r.lastError?.atMs !== undefined ? Math.min(now, r.lastError.atMs) : now;
+        // the runner's error times are on the device's monotonic clock, not this one: the gate notes when it saw it
+        firstProblemAt ??= now;
         return done({ healthy: false, reason: `${app} ${version} failed probation: ${problem}` });
       }
       if (r.kind === 'reactor' && r.state === 'running') {
