@@ -35,7 +35,7 @@ export async function planOf(c: AgentConfig): Promise<DaemonPlan> {
   };
   const tls = c.broker.tls;
   const [ca, cert, key] = tls === undefined ? [] : await Promise.all([pem(tls.ca, 'CA'), pem(tls.cert, 'certificate'), pem(tls.key, 'key')]);
-  const grants = (c as AgentConfig & { policy?: { grants?: readonly string[] } }).policy?.grants;
+  const grants = c.policy?.grants;
   return {
     dataDir: c.dataDir,
     deviceId: c.device.id,

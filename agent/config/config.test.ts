@@ -127,6 +127,8 @@ describe('loadConfig', () => {
     ['a string outbox size', (c) => (c['outbox'] = { maxBytes: '1MB' }), 'outbox.maxBytes', /found "1MB"/],
     ['an unknown log level', (c) => (c['log'] = { level: 'trace' }), 'log.level', /"debug", "info", "warn", "error"/],
     ['a section that is a list', (c) => (c['outbox'] = []), 'outbox', /expected an object, found a list/],
+    ['a grant that is not a capability', (c) => (c['policy'] = { grants: ['gpio:17:out', 'gpio:*:out'] }), 'policy.grants[1]', /is not a capability/],
+    ['a policy without grants', (c) => (c['policy'] = {}), 'policy.grants', /required/],
   ])('refuses %s, naming the field', (_what, change, field, pattern) => {
     const c = minimal();
     change(c);

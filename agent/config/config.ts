@@ -2,6 +2,7 @@
 // `loadConfig`, which refuses unknown keys (a typo must not pass silently) and names the file and the field of every
 // problem. Relative paths in the file are relative to the file's own folder.
 
+import { capabilityProblem } from '../../schemas/capabilities.ts';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { DEVICE_CLASS_PATTERN, DEVICE_ID_PATTERN } from '../../schemas/names.ts';
@@ -46,6 +47,11 @@ export interface AgentConfig {
   readonly reporting: { readonly statusIntervalS: number; readonly telemetryIntervalS: number };
   readonly outbox: { readonly maxEvents: number; readonly maxBytes: number };
   readonly log: { readonly level: LogLevel };
+  /**
+   * The device policy: the capabilities this device grants (a module gets what its signed manifest declares AND this
+   * covers). Absent: whatever manifests declare is granted (the fleet's module signers are the only gate).
+   */
+  readonly policy?: { readonly grants: readonly string[] };
 }
 
 export const DEFAULT_DATA_DIR = '/var/lib/fleetlet';
@@ -98,7 +104,7 @@ export function parseConfig(value: unknown, file: string): AgentConfig {
   const r = new Reader();
   const base = dirname(resolve(file));
   const path = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(base, p));
-  const top = r.object(value, '', ['dataDir', 'device', 'broker', 'enrollment', 'hardware', 'probation', 'reporting', 'outbox', 'log']) ?? {};
+  const top = r.object(value, '', ['dataDir', 'device', 'broker', 'enrollment', 'hardware', 'probation', 'reporting', 'outbox', 'log', 'policy']) ?? {};
 
   const dataDir = path(r.string(top, 'dataDir', '')) ?? DEFAULT_DATA_DIR;
 
@@ -176,6 +182,19 @@ export function parseConfig(value: unknown, file: string): AgentConfig {
   const lg = r.section(top, 'log', '', ['level']) ?? {};
   const log = { level: r.oneOf(lg, 'level', 'log', ['debug', 'info', 'warn', 'error'] as const, 'info') };
 
+  const po = top['policy'] === undefined ? undefined : r.object(top['policy'], 'policy', ['grants']);
+  let policy: AgentConfig['policy'];
+  if (po !== undefined) {
+    const grants: string[] = [];
+    (r.list(po, 'grants', 'policy', true) ?? []).forEach((g, i) => {
+      const problem = typeof g === 'string' ? capabilityProblem(g) : 'expected text';
+      if (problem !== undefined) return r.fail(`policy.grants[${i}]`, `is not a capability (${problem}): ${JSON.stringify(g)}`);
+      grants.push(g as string);
+      return undefined;
+    });
+    policy = { grants };
+  }
+
   if (r.issues.length > 0) throw new ConfigError('invalid', resolve(file), r.issues);
   return {
     dataDir,
@@ -194,5 +213,6 @@ export function parseConfig(value: unknown, file: string): AgentConfig {
     reporting,
     outbox,
     log,
+    ...(policy === undefined ? {} : { policy }),
   };
 }
