@@ -123,7 +123,7 @@ export class Agent {
   private readonly restartTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly startedAt: number;
   private eventCounter = 0;
-  private readonly bootId = randomBytes(4).toString('hex');
+  private readonly bootId = randomBytes(6).toString('hex');
   private closed = false;
   private readonly now: () => number;
   private readonly log: AgentLog;
@@ -630,8 +630,13 @@ export class Agent {
 
   // ---- reports ----
 
+  /** An idempotency key unique per device: this boot's random id and a counter (a restart draws a new boot id). */
+  private nextId(kind: string): string {
+    return `${kind}-${this.bootId}-${(++this.eventCounter).toString(36)}`;
+  }
+
   private emit(e: Omit<DeviceEvent, 'v' | 'deviceId' | 'id' | 'timeMs'>): void {
-    const ev: DeviceEvent = { v: 1, deviceId: this.o.identity.deviceId, id: `${this.bootId}-${(++this.eventCounter).toString(36)}-${randomBytes(3).toString('hex')}`, timeMs: this.now(), ...e };
+    const ev: DeviceEvent = { v: 1, deviceId: this.o.identity.deviceId, id: this.nextId('ev'), timeMs: this.now(), ...e };
     this.log(e.severity === 'error' ? 'error' : e.severity === 'warning' ? 'warn' : 'info', e.type, { module: e.module, code: e.code, message: e.message });
     try {
       this.o.reporter.event(ev);
@@ -692,7 +697,7 @@ export class Agent {
         { name: 'ticks', value: m.ticks },
       ];
       try {
-        this.o.reporter.telemetry({ v: 1, deviceId: this.o.identity.deviceId, timeMs: this.now(), module: v.name, points });
+        this.o.reporter.telemetry({ v: 1, deviceId: this.o.identity.deviceId, id: this.nextId('tm'), timeMs: this.now(), module: v.name, points });
       } catch (e) {
         this.log('warn', 'cannot queue telemetry', { error: message(e) });
       }

@@ -38,7 +38,7 @@ export const TOPICS = {
   status: topic('status', D2C, true, 1, 'status', 'what the device runs and why'),
   presence: topic('presence', D2C, true, 1, 'presence', 'online, or offline by the MQTT Last Will'),
   events: topic('events', D2C, false, 1, 'event', 'things that happened, each with an idempotency key'),
-  telemetry: topic('telemetry', D2C, false, 0, 'telemetry', 'numeric readings'),
+  telemetry: topic('telemetry', D2C, false, 1, 'telemetry', 'numeric readings, each report with an idempotency key'),
   logs: topic('logs', D2C, false, 0, 'logBatch', 'module log lines'),
   chunkRequest: topic('chunk/req', D2C, false, 1, 'chunkRequest', 'a byte range of a module, by digest and request id'),
   chunkResponse: topic('chunk/res', C2D, false, 1, 'chunkResponse', 'the bytes asked for, by request id'),

@@ -98,6 +98,7 @@ export const sampleEvent: DeviceEvent = {
 export const sampleTelemetry: Telemetry = {
   v: 1,
   deviceId: 'dev-0001',
+  id: 'tm-000042',
   timeMs: 1_700_000_001_000,
   module: 'thermostat',
   points: [

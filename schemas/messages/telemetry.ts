@@ -1,7 +1,7 @@
 // Telemetry: numeric readings from a device or one of its modules (the one message with floats;
 // it is never signed, so it needs no canonical form).
 
-import { appName, deviceId, millis } from '../names.ts';
+import { appName, deviceId, millis, requestId } from '../names.ts';
 import { s, type Infer } from '../schema/index.ts';
 import { defineMessage } from './define.ts';
 
@@ -17,6 +17,8 @@ export type TelemetryPoint = Infer<typeof telemetryPointSchema>;
 export const telemetrySchema = s.object({
   v: s.literal(1),
   deviceId,
+  /** Idempotency key, unique per device: a report redelivered at QoS 1 is counted once. */
+  id: requestId,
   timeMs: millis,
   /** The module that produced the points; absent for the agent's own. */
   module: s.optional(appName),

@@ -78,5 +78,5 @@ export function eventOf(deviceId: string, n: number, id: string = newEventId()):
 }
 
 export function telemetryOf(deviceId: string, value: number): Telemetry {
-  return { v: 1, deviceId, timeMs: 1_700_000_000_000, points: [{ name: 'temp', value }] };
+  return { v: 1, deviceId, id: `tm-${value}`, timeMs: 1_700_000_000_000, points: [{ name: 'temp', value }] };
 }
