@@ -1,31 +1,33 @@
 // `npm run bench:agent`: what fleetlet's device agent costs. (a) For each misbehaving example shipped as an update,
 // how long the agent took from the first sign of trouble, and from the commit, to having the previous version running
-// again, under the production probation policy. (b) The agent's resident memory with 10 apps running, measured in a
-// child process pinned to one CPU (taskset -c 0) that holds nothing but the agent; the goal is at most 100 MiB.
+// again, under the production probation policy. (b) The agent's resident memory with 10 apps running, as a device runs it: the
+// bundled `fleetlet agent` (npm run build:agent) with the systemd unit's node flags and environment, in its own process
+// pinned to one CPU, enrolled with the minimal cloud (agent-rss-process.ts); the goal is at most 100 MiB, RSS and peak.
+// Plain node on the same bundle is the second row.
 // Figures only: nothing here asserts a time. `npm run bench:agent -- rollback` or `-- memory` runs one part.
 
-import { spawn } from 'node:child_process';
-import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { AGENT_BUNDLE, buildAgent } from '../../agent/build/build.ts';
 import { DEFAULT_PROBATION } from '../../agent/runtime/probation.ts';
-import { TrustStore } from '../../agent/update/trust-store.ts';
-import { loadScenarioFile } from '../../device-sim/parse-scenario.ts';
-import type { Scenario } from '../../device-sim/scenario.ts';
-import { ensureBuilt } from '../../examples/build.ts';
+import { MiniCloud, type Release as CloudRelease } from '../../cloud/mini-cloud.ts';
+import { ensureBuilt, findExamples } from '../../examples/build.ts';
+import { manifestFromDescriptor } from '../../schemas/app-descriptor.ts';
 import { REPO, example } from '../examples/_kit.ts';
 import { wat } from '../fuzz/wat.ts';
-import { T0, clockAt, manifest, removeDir, signManifest, signTrust, tempDir, trustUpdate } from '../trust/fixtures.ts';
+import { DAY, manifest, removeDir, sha256, signManifest, tempDir } from '../trust/fixtures.ts';
 import { SimGpio } from '../../device-sim/gpio/sim-gpio.ts';
-import { agentWorld, until, type AgentWorld, type Release } from '../agent/agent-kit.ts';
+import { agentWorld, until } from '../agent/agent-kit.ts';
+import { fleetKeys, release, type FleetKeys } from '../agent/e2e-kit.ts';
 import { HEALTHY_VERSION, MISBEHAVING, SIM_DEVICE, healthyRelease, releaseExample, sharedClock, shippedOutcomes, type Shipped } from './agent-misbehaving.ts';
-import type { RssChildInput, RssChildOutput } from './agent-rss-child.ts';
+import { measureAgentProcess, unitSettings, type ProcessFigures, type ProcessRun } from './agent-rss-process.ts';
 
 const CI = process.env['FLEETLET_PROFILE'] === 'ci';
 const ROUNDS = CI ? 1 : 3;
 const RUN_MS = CI ? 5_000 : 10_000;
 const GOAL_MIB = 100;
-/** Extra node flags for the measured agent (FLEETLET_BENCH_NODE_FLAGS="--max-semi-space-size=1"), to try V8 settings. */
+/** Extra node flags to try on top of the unit's (FLEETLET_BENCH_NODE_FLAGS="--max-semi-space-size=1"): a third row. */
 const NODE_FLAGS = (process.env['FLEETLET_BENCH_NODE_FLAGS'] ?? '').split(/\s+/).filter((f) => f !== '');
 const MiB = 1024 * 1024;
 
@@ -104,64 +106,89 @@ function generatedReactor(functions: number, dataKiB: number): Uint8Array {
     (func (export "health") (result i32) i32.const 1))`);
 }
 
-function signed(world: AgentWorld, name: string, module: Uint8Array, pages: number): Release {
-  const m = manifest(module, { name, version: '1.0.0', sequence: 1, capabilities: [], targets: ['sim'], limits: { maxMemoryPages: pages, maxTableElements: 100, maxCallDepth: 200, maxStackSlots: 10_000, fuelPerTick: 1_000_000, hostCallsPerSecond: 100, tickPeriodMs: 100 } });
-  const s = signManifest(m, world.keys.moduleSigner);
-  world.fetcher.put(module);
-  world.fetcher.put(s);
-  return { name, version: '1.0.0', sequence: 1, module, manifest: m, signed: s };
+const GEN_LIMITS = { maxTableElements: 100, maxCallDepth: 200, maxStackSlots: 10_000, fuelPerTick: 1_000_000, hostCallsPerSecond: 100, tickPeriodMs: 100 };
+const TINY_LIMITS = { maxMemoryPages: 1, maxTableElements: 100, maxCallDepth: 200, maxStackSlots: 10_000, fuelPerTick: 200_000, hostCallsPerSecond: 100, tickPeriodMs: 100 };
+/** The generated reactors: [functions, KiB of data]. */
+const GENERATED = [[100, 0], [400, 16], [1600, 64], [50, 256]] as const;
+
+/** The 10 apps, signed for the fleet: 3 examples, 3 tiny reactors, 4 generated reactors of growing code or data. */
+function tenApps(keys: FleetKeys): { name: string; release: CloudRelease; size: number }[] {
+  const apps: { name: string; release: CloudRelease; size: number }[] = [];
+  const now = Math.floor(Date.now() / 1000);
+  for (const name of ['thermostat', 'gps-logger', 'template']) {
+    const app = findExamples().find((a) => a.name === name)!;
+    const module = new Uint8Array(readFileSync(app.output));
+    const m = manifestFromDescriptor({ ...app.descriptor, version: '1.0.0' }, { sequence: 1, digest: sha256(module), size: module.length, issuedAt: now - DAY, expiresAt: now + 90 * DAY });
+    apps.push({ name, release: { module, signedManifest: signManifest(m, keys.moduleSigner) }, size: module.length });
+  }
+  for (let i = 1; i <= 3; i++) {
+    const r = release(keys, `tiny-${i}`, '1.0.0', 1, 'good', { limits: TINY_LIMITS });
+    apps.push({ name: r.name, release: r, size: r.module.length });
+  }
+  for (const [fns, kib] of GENERATED) {
+    const module = generatedReactor(fns, kib);
+    const pages = Math.max(1, Math.ceil((kib * 1024 + 1) / 65536)) + 1;
+    const name = `gen-${fns}f-${kib}k`;
+    const m = manifest(module, { name, version: '1.0.0', sequence: 1, capabilities: [], targets: ['sim'], limits: { maxMemoryPages: pages, ...GEN_LIMITS }, issuedAt: now - 60, expiresAt: now + 90 * DAY });
+    apps.push({ name, release: { module, signedManifest: signManifest(m, keys.moduleSigner) }, size: module.length });
+  }
+  return apps;
+}
+
+/** The simulated hardware the examples need: the thermostat's room and relay (pin 17), the GPS logger's receiver. */
+async function scenarioFile(dir: string): Promise<string> {
+  const thermo = JSON.parse(readFileSync(example('thermostat', 'scenario.json'), 'utf8')) as Record<string, unknown>;
+  const gps = JSON.parse(readFileSync(example('gps-logger', 'scenario.json'), 'utf8')) as Record<string, unknown>;
+  const file = join(dir, 'scenario.json');
+  await writeFile(file, JSON.stringify({ version: 1, seed: 7, sensors: thermo['sensors'], gpio: { '17': { kind: 'output' } }, serial: gps['serial'] }));
+  return file;
 }
 
 async function memory(): Promise<void> {
-  const world = await agentWorld();
-  const blobsDir = await tempDir('fleetlet-bench-blobs-');
+  const unitFile = join(REPO, 'agent/systemd/fleetlet-agent.service');
+  const unit = await unitSettings(unitFile);
+  const bytes = await buildAgent();
+  const runs: ProcessRun[] = [
+    { label: 'as the unit runs it', nodeFlags: unit.nodeFlags, env: unit.env },
+    { label: 'default node', nodeFlags: [], env: {} },
+    ...(NODE_FLAGS.length === 0 ? [] : [{ label: `unit + ${NODE_FLAGS.join(' ')}`, nodeFlags: [...unit.nodeFlags, ...NODE_FLAGS], env: unit.env }]),
+  ];
+  const keys = fleetKeys();
+  const dir = await tempDir('fleetlet-bench-mem-');
+  const cloud = await MiniCloud.start({ dataDir: join(dir, 'cloud'), trust: keys.trust, stateSigner: { kid: keys.stateSigner.id, seed: keys.stateSigner.kp.seed } });
   try {
-    const releases: Release[] = ['thermostat', 'gps-logger', 'template'].map((n) => releaseExample(world, n, '1.0.0', 1));
-    for (let i = 1; i <= 3; i++) releases.push(world.release(`tiny-${i}`, '1.0.0', 1, 'good', { targets: ['sim'], limits: { maxMemoryPages: 1, maxTableElements: 100, maxCallDepth: 200, maxStackSlots: 10_000, fuelPerTick: 200_000, hostCallsPerSecond: 100, tickPeriodMs: 100 } }));
-    for (const [fns, kib] of [[100, 0], [400, 16], [1600, 64], [50, 256]] as const) {
-      const pages = Math.max(1, Math.ceil((kib * 1024 + 1) / 65536)) + 1;
-      releases.push(signed(world, `gen-${fns}f-${kib}k`, generatedReactor(fns, kib), pages));
+    const apps = tenApps(keys);
+    const scenario = await scenarioFile(dir);
+    const figures: ProcessFigures[] = [];
+    for (const [i, run] of runs.entries()) {
+      const deviceId = `bench-mem-${i + 1}`;
+      const configFile = join(dir, `${deviceId}.json`);
+      await writeFile(configFile, JSON.stringify({
+        dataDir: join(dir, deviceId),
+        device: { id: deviceId, class: 'sim' },
+        broker: { url: cloud.url, keepaliveS: 30 },
+        enrollment: { roots: keys.roots.map((r) => Buffer.from(r.kp.publicKey).toString('hex')), threshold: 2 },
+        hardware: { kind: 'sim', scenario },
+        probation: { windowS: 1 },
+        reporting: { statusIntervalS: 10, telemetryIntervalS: 5 },
+        log: { level: 'info' },
+      }));
+      const deploy = () => cloud.setDesired(deviceId, apps.map((a) => ({ name: a.name, release: a.release })));
+      figures.push(await measureAgentProcess({ run, bundle: AGENT_BUNDLE, configFile, cloud, deviceId, deploy, expect: apps.length, runMs: RUN_MS }));
     }
-    const sizes = releases.map((r) => `${r.name} ${(r.module.length / 1024).toFixed(1)} KiB`);
-
-    // The device's data directory: provisioned trust, every blob on disk for the child's fetcher.
-    const trust = await TrustStore.open(world.dir, { clock: clockAt(T0) });
-    await trust.provision(signTrust(trustUpdate(world.keys.all), world.keys.roots));
-    for (const [hex, bytes] of world.fetcher.blobs) await writeFile(join(blobsDir, hex), bytes);
-    await world.publishState(releases.map((release) => ({ release })));
-
-    const thermo = loadScenarioFile(example('thermostat', 'scenario.json'));
-    const gps = loadScenarioFile(example('gps-logger', 'scenario.json'));
-    const scenario: Scenario = { ...thermo, sensors: thermo.sensors, gpio: thermo.gpio, serial: gps.serial };
-    const input: RssChildInput = { brokerUrl: world.broker.url, dataDir: world.dir, blobsDir, identity: SIM_DEVICE, scenario, pins: { 17: 'relay' }, expect: releases.length, runMs: RUN_MS };
-    // Bundled, so the measured process holds the agent and its packages, not a TypeScript loader.
-    const child = join(REPO, 'node_modules', '.cache', 'fleetlet-bench', 'agent-rss-child.mjs');
-    await build({ entryPoints: [join(import.meta.dirname, 'agent-rss-child.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: child, logLevel: 'error' });
-    const out = await new Promise<RssChildOutput>((resolve, reject) => {
-      const p = spawn('taskset', ['-c', '0', process.execPath, '--expose-gc', ...NODE_FLAGS, child, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let text = '';
-      p.stdout.on('data', (d: Buffer) => (text += d.toString()));
-      p.on('error', reject);
-      p.on('exit', (code) => {
-        const line = text.split('\n').find((l) => l.startsWith('{'));
-        if (code !== 0 || line === undefined) reject(new Error(`The memory child exited with ${code}: ${text.slice(0, 500)}`));
-        else resolve(JSON.parse(line) as RssChildOutput);
-      });
-    });
     const mib = (b: number): string => (b / MiB).toFixed(1);
-    process.stdout.write(`\n(b) One agent in a child process (plain node${NODE_FLAGS.length === 0 ? '' : ` ${NODE_FLAGS.join(' ')}`} on an esbuild bundle) pinned with taskset (CPUs ${out.cpu}), aedes in the parent; ${out.running.length} apps running (${sizes.join(', ')}), then ${RUN_MS / 1000} s of running:\n\n`);
-    process.stdout.write(`${table(['figure', 'MiB', 'goal'], [
-      ['RSS before the agent starts (Node and the code loaded)', mib(out.rssBeforeAgent), ''],
-      [`RSS with ${out.running.length} apps running`, mib(out.rss), `<= ${GOAL_MIB}`],
-      ['RSS after a full GC', mib(out.stages.at(-1)!.usage.rss), ''],
-      ['peak RSS (VmHWM)', mib(out.peakRss), `<= ${GOAL_MIB}`],
-      ['JS heap used', mib(out.heapUsed), ''],
-    ])}\n`);
-    process.stdout.write(`\nWhere it goes (MiB, process.memoryUsage()):\n\n${table(['stage', 'rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'], out.stages.map(({ stage, usage: u }) => [stage, mib(u.rss), mib(u.heapTotal), mib(u.heapUsed), mib(u.external), mib(u.arrayBuffers)]), false)}\n`);
-    process.stdout.write(`\nInstalling the ${out.running.length} apps one after another (1 s probation each) took ${(out.installMs / 1000).toFixed(1)} s. Goal ${out.peakRss <= GOAL_MIB * MiB ? 'met' : 'NOT met'}: peak ${mib(out.peakRss)} MiB.\n`);
+    const flags = (r: ProcessRun): string => [...Object.entries(r.env).map(([k, v]) => `${k}=${v}`), 'node', ...r.nodeFlags].join(' ');
+    process.stdout.write(`\n(b) The agent as a device runs it: ${relative(REPO, AGENT_BUNDLE)} (${(bytes / 1024).toFixed(0)} KiB, npm run build:agent), "fleetlet agent --config" in its own process pinned with taskset (CPUs ${figures[0]!.cpu}), enrolled with the minimal cloud (aedes) in the bench's process; simulated hardware; ${apps.length} apps (${apps.map((a) => `${a.name} ${(a.size / 1024).toFixed(1)} KiB`).join(', ')}), then ${RUN_MS / 1000} s of running. Resident memory from /proc/PID/status:\n\n`);
+    for (const r of runs) process.stdout.write(`- ${r.label}: ${flags(r)}\n`);
+    process.stdout.write(`\n${table(['run', 'enrolled, no apps', `${apps.length} apps running`, `after ${RUN_MS / 1000} s`, 'peak (VmHWM)', 'start ms', 'apps ms', 'exit'], figures.map((f) => [
+      f.label, mib(f.rssRunning), mib(f.rssInstalled), mib(f.rss), mib(f.peakRss), ms(f.startMs), ms(f.installMs), String(f.exitCode),
+    ]), false)}\n`);
+    const unitRun = figures[0]!;
+    const met = unitRun.rss <= GOAL_MIB * MiB && unitRun.peakRss <= GOAL_MIB * MiB;
+    process.stdout.write(`\nGoal (<= ${GOAL_MIB} MiB, RSS and peak, as the unit runs it) ${met ? 'met' : 'NOT met'}: RSS ${mib(unitRun.rss)}, peak ${mib(unitRun.peakRss)} MiB.\n`);
   } finally {
-    await world.close();
-    await removeDir(blobsDir);
+    await cloud.close();
+    await removeDir(dir);
   }
 }
 
