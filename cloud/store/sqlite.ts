@@ -1,0 +1,131 @@
+// SqliteStore: the cloud store in an embedded SQLite file (better-sqlite3), the default for one cloud process.
+// better-sqlite3 is synchronous; its calls are wrapped as async, and a transaction holds off every other call
+// until it ends, so the async store methods of one process never interleave inside a transaction.
+import Database from 'better-sqlite3';
+import { bindValue, type Row, type SqlDriver, type SqlRunner } from './_driver.ts';
+import { StoreError } from './errors.ts';
+import { SqlStore, type SqlStoreOptions } from './sql-store.ts';
+
+export interface SqliteStoreOptions extends SqlStoreOptions {
+  /** File of the database, or ':memory:' (tests). */
+  readonly path: string;
+}
+
+class SqliteDriver implements SqlDriver {
+  readonly dialect = 'sqlite' as const;
+  readonly #db: Database.Database;
+  readonly #path: string;
+  readonly #statements = new Map<string, Database.Statement>();
+  /** Settles when the open transaction (if any) ends. */
+  #txDone: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(path: string) {
+    this.#path = path;
+    try {
+      this.#db = new Database(path);
+      this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma('synchronous = NORMAL');
+      this.#db.pragma('busy_timeout = 5000');
+    } catch (e) {
+      throw new StoreError('backend', `Cannot open the SQLite store "${path}": ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  #statement(sql: string): Database.Statement {
+    if (this.#closed) throw new StoreError('closed', `Cannot use the SQLite store "${this.#path}": it is closed`);
+    let s = this.#statements.get(sql);
+    if (s === undefined) {
+      s = this.#db.prepare(sql);
+      this.#statements.set(sql, s);
+    }
+    return s;
+  }
+
+  #allNow(sql: string, params: readonly unknown[]): Row[] {
+    return this.#wrap(sql, () => this.#statement(sql).all(...params.map(bindValue)) as Row[]);
+  }
+
+  #runNow(sql: string, params: readonly unknown[]): number {
+    return this.#wrap(sql, () => this.#statement(sql).run(...params.map(bindValue)).changes);
+  }
+
+  #wrap<T>(sql: string, f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof StoreError) throw e;
+      throw new StoreError('backend', `SQLite store "${this.#path}" failed on "${sql.replace(/\s+/g, ' ').slice(0, 80)}": ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  async #idle(): Promise<void> {
+    while (this.#txDone !== undefined) await this.#txDone;
+  }
+
+  async all(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    await this.#idle();
+    return this.#allNow(sql, params);
+  }
+
+  async run(sql: string, params: readonly unknown[] = []): Promise<number> {
+    await this.#idle();
+    return this.#runNow(sql, params);
+  }
+
+  async tx<T>(fn: (q: SqlRunner) => Promise<T>): Promise<T> {
+    await this.#idle();
+    let end!: () => void;
+    this.#txDone = new Promise<void>((r) => (end = r));
+    const inside: SqlRunner = {
+      all: async (sql, params = []) => this.#allNow(sql, params),
+      run: async (sql, params = []) => this.#runNow(sql, params),
+    };
+    try {
+      this.#runNow('BEGIN IMMEDIATE', []);
+      let result: T;
+      try {
+        result = await fn(inside);
+      } catch (e) {
+        if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+        throw e;
+      }
+      this.#runNow('COMMIT', []);
+      return result;
+    } finally {
+      this.#txDone = undefined;
+      end();
+    }
+  }
+
+  async lockForMigration(): Promise<void> {
+    // BEGIN IMMEDIATE already holds SQLite's write lock.
+  }
+
+  async close(): Promise<void> {
+    await this.#idle();
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#statements.clear();
+    this.#db.close();
+  }
+}
+
+export class SqliteStore extends SqlStore {
+  private constructor(driver: SqliteDriver, options: SqliteStoreOptions) {
+    super(driver, options);
+  }
+
+  /** Opens (creating if needed) the database file and brings its schema up to date. @throws StoreError 'backend', 'schema-too-new' */
+  static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
+    const driver = new SqliteDriver(options.path);
+    const store = new SqliteStore(driver, options);
+    try {
+      await store.migrate();
+    } catch (e) {
+      await driver.close();
+      throw e;
+    }
+    return store;
+  }
+}
