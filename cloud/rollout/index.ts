@@ -1,0 +1,28 @@
+// Rollouts: the public surface (re-exports only).
+export { RolloutError } from './errors.ts';
+export type { RolloutErrorCode } from './errors.ts';
+export { resolveTargets, planWaveSizes, splitIntoWaves } from './plan.ts';
+export type { DeviceInfo, TargetSpec, WavePlanSpec } from './plan.ts';
+export { judgeRegression, medianLowerBound, signTestLowerRank, checkRegressionConfig, DEFAULT_REGRESSION } from './regression.ts';
+export type { DevicePair, MetricJudgement, RegressionConfig, RegressionMetric, RegressionVerdict, VersionMetrics } from './regression.ts';
+export { RECORD_VERSION, parseRecord, serialiseRecord } from './record.ts';
+export type {
+  Decision,
+  DecisionCode,
+  DevicePhase,
+  DeviceProgress,
+  HaltCode,
+  HaltReason,
+  Release,
+  ReportedModule,
+  RolloutAction,
+  RolloutEvent,
+  RolloutPolicy,
+  RolloutRecord,
+  RolloutSpec,
+  RolloutState,
+  StepResult,
+} from './record.ts';
+export { createRollout, step, resumeActions, progressSummary, DEFAULT_POLICY } from './engine.ts';
+export { MemoryRolloutStore, applyEvent, recoverRollouts } from './store.ts';
+export type { RolloutStore } from './store.ts';
