@@ -9,6 +9,11 @@ import { SqlStore, type SqlStoreOptions } from './sql-store.ts';
 export interface SqliteStoreOptions extends SqlStoreOptions {
   /** File of the database, or ':memory:' (tests). */
   readonly path: string;
+  /**
+   * 'full' (default): every commit is fsynced, so a decision persisted before the cloud acts survives a power cut.
+   * 'normal': a power cut may lose the last commits (never the file's consistency); a process crash loses nothing.
+   */
+  readonly synchronous?: 'full' | 'normal';
 }
 
 class SqliteDriver implements SqlDriver {
@@ -20,12 +25,12 @@ class SqliteDriver implements SqlDriver {
   #txDone: Promise<void> | undefined;
   #closed = false;
 
-  constructor(path: string) {
+  constructor(path: string, synchronous: 'full' | 'normal') {
     this.#path = path;
     try {
       this.#db = new Database(path);
       this.#db.pragma('journal_mode = WAL');
-      this.#db.pragma('synchronous = NORMAL');
+      this.#db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       this.#db.pragma('busy_timeout = 5000');
     } catch (e) {
       throw new StoreError('backend', `Cannot open the SQLite store "${path}": ${(e as Error).message}`, { cause: e });
@@ -118,7 +123,7 @@ export class SqliteStore extends SqlStore {
 
   /** Opens (creating if needed) the database file and brings its schema up to date. @throws StoreError 'backend', 'schema-too-new' */
   static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
-    const driver = new SqliteDriver(options.path);
+    const driver = new SqliteDriver(options.path, options.synchronous ?? 'full');
     const store = new SqliteStore(driver, options);
     try {
       await store.migrate();

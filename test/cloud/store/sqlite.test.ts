@@ -1,20 +1,56 @@
 // The CloudStore conformance suite on SqliteStore, each test with its own database file (so that a second store
-// can open it as a second process would).
+// can open it as a second process would), and what only SQLite has: WAL, the file's schema version, open errors.
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
-import { SqliteStore } from '../../../cloud/store/index.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LATEST_SCHEMA_VERSION, SqliteStore, StoreError } from '../../../cloud/store/index.ts';
 import { runStoreConformance } from './conformance.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fleetlet-sqlite-'));
 let n = 0;
+const newPath = (): string => join(dir, `store-${n++}.db`);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 runStoreConformance({
   name: 'SqliteStore',
   newDatabase: async () => {
-    const path = join(dir, `store-${n++}.db`);
+    const path = newPath();
     return { open: (options) => SqliteStore.open({ path, ...options }) };
   },
+});
+
+describe('SqliteStore', () => {
+  it('open puts the file in WAL mode and records the schema version in schema_version', async () => {
+    const path = newPath();
+    const store = await SqliteStore.open({ path });
+    await store.close();
+    const raw = new Database(path, { readonly: true });
+    try {
+      expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(raw.prepare('SELECT version FROM schema_version ORDER BY version').all()).toEqual(Array.from({ length: LATEST_SCHEMA_VERSION }, (_, i) => ({ version: i + 1 })));
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('open refuses a database written by a newer fleetlet (schema-too-new) and leaves it untouched', async () => {
+    const path = newPath();
+    await (await SqliteStore.open({ path })).close();
+    const raw = new Database(path);
+    raw.prepare('INSERT INTO schema_version (version, applied_at_ms) VALUES (?, ?)').run(LATEST_SCHEMA_VERSION + 1, 0);
+    raw.close();
+    const err = await SqliteStore.open({ path }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).code).toBe('schema-too-new');
+    expect((err as StoreError).message).toContain(`${LATEST_SCHEMA_VERSION + 1}`);
+  });
+
+  it('open of a file that cannot be created fails with code backend naming the path', async () => {
+    const path = join(dir, 'no-such-folder', 'store.db');
+    const err = await SqliteStore.open({ path }).then(() => undefined, (e: unknown) => e);
+    expect((err as StoreError).code).toBe('backend');
+    expect((err as StoreError).message).toContain(path);
+  });
 });
