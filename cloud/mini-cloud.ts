@@ -74,7 +74,11 @@ export class MiniCloud {
         },
       });
       const aedes = await Aedes.createBroker({ authenticate: auth.authenticate, authorizePublish: auth.authorizePublish, authorizeSubscribe: auth.authorizeSubscribe });
-      const server: Server = createServer(aedes.handle);
+      // no Nagle on the broker's sockets: small MQTT packets would wait for ACKs (see agent/session/_connection.ts)
+      const server: Server = createServer((socket) => {
+        socket.setNoDelay(true);
+        aedes.handle(socket);
+      });
       const port = o.broker !== undefined && 'embedded' in o.broker ? (o.broker.port ?? 0) : 0;
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -92,6 +96,9 @@ export class MiniCloud {
       login = { ...(b.username === undefined ? {} : { username: b.username }), ...(b.password === undefined ? {} : { password: b.password }) };
     }
     const client = await mqtt.connectAsync(url, { clientId: `fleetlet-cloud-${process.pid}-${Date.now().toString(36)}`, ...login, reconnectPeriod: 500 });
+    const noDelay = (): void => (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
+    noDelay();
+    client.on('connect', noDelay);
     const bus = busFromClient(client);
     const blobs = await BlobStore.open(join(o.dataDir, 'blobs'));
     const chunks = new ChunkService(bus, { store: blobs, rateLimit: { perSecond: 2000, burst: 500 } });
