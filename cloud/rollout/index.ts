@@ -23,6 +23,7 @@ export type {
   RolloutState,
   StepResult,
 } from './record.ts';
+export { reportFromStatus } from './report.ts';
 export { createRollout, step, resumeActions, progressSummary, DEFAULT_POLICY } from './engine.ts';
 export { MemoryRolloutStore, applyEvent, recoverRollouts } from './store.ts';
 export type { RolloutStore } from './store.ts';
