@@ -4,8 +4,10 @@
 // bundled `fleetlet agent` (npm run build:agent) with the systemd unit's node flags and environment, in its own process
 // pinned to one CPU, enrolled with the minimal cloud (agent-rss-process.ts); the goal is at most 100 MiB, RSS and peak.
 // Plain node on the same bundle is the second row.
-// Figures only: nothing here asserts a time. `npm run bench:agent -- rollback` or `-- memory` runs one part.
+// Figures only: nothing here asserts a time. `npm run bench:agent -- rollback` or `-- memory` runs one part;
+// `-- memory where` adds a diagnostic run with a probe that says where the memory goes (agent-rss-probe.ts).
 
+import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -144,7 +146,8 @@ async function scenarioFile(dir: string): Promise<string> {
   return file;
 }
 
-async function memory(): Promise<void> {
+/** `where`: one more run of the unit's configuration with the probe, and where its memory goes at each stage. */
+async function memory(where: boolean): Promise<void> {
   const unitFile = join(REPO, 'agent/systemd/fleetlet-agent.service');
   const unit = await unitSettings(unitFile);
   const bytes = await buildAgent();
@@ -152,6 +155,7 @@ async function memory(): Promise<void> {
     { label: 'as the unit runs it', nodeFlags: unit.nodeFlags, env: unit.env },
     { label: 'default node', nodeFlags: [], env: {} },
     ...(NODE_FLAGS.length === 0 ? [] : [{ label: `unit + ${NODE_FLAGS.join(' ')}`, nodeFlags: [...unit.nodeFlags, ...NODE_FLAGS], env: unit.env }]),
+    ...(where ? [{ label: 'unit, probed (diagnostic)', nodeFlags: unit.nodeFlags, env: unit.env }] : []),
   ];
   const keys = fleetKeys();
   const dir = await tempDir('fleetlet-bench-mem-');
@@ -160,6 +164,8 @@ async function memory(): Promise<void> {
     const apps = tenApps(keys);
     const scenario = await scenarioFile(dir);
     const figures: ProcessFigures[] = [];
+    const probe = join(dir, 'agent-rss-probe.mjs');
+    if (where) await build({ entryPoints: [join(import.meta.dirname, 'agent-rss-probe.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: probe, logLevel: 'error' });
     for (const [i, run] of runs.entries()) {
       const deviceId = `bench-mem-${i + 1}`;
       const configFile = join(dir, `${deviceId}.json`);
@@ -174,7 +180,7 @@ async function memory(): Promise<void> {
         log: { level: 'info' },
       }));
       const deploy = () => cloud.setDesired(deviceId, apps.map((a) => ({ name: a.name, release: a.release })));
-      figures.push(await measureAgentProcess({ run, bundle: AGENT_BUNDLE, configFile, cloud, deviceId, deploy, expect: apps.length, runMs: RUN_MS }));
+      figures.push(await measureAgentProcess({ run, bundle: AGENT_BUNDLE, configFile, cloud, deviceId, deploy, expect: apps.length, runMs: RUN_MS, ...(where && i === runs.length - 1 ? { probe } : {}) }));
     }
     const mib = (b: number): string => (b / MiB).toFixed(1);
     const flags = (r: ProcessRun): string => [...Object.entries(r.env).map(([k, v]) => `${k}=${v}`), 'node', ...r.nodeFlags].join(' ');
@@ -183,6 +189,16 @@ async function memory(): Promise<void> {
     process.stdout.write(`\n${table(['run', 'enrolled, no apps', `${apps.length} apps running`, `after ${RUN_MS / 1000} s`, 'peak (VmHWM)', 'start ms', 'apps ms', 'exit'], figures.map((f) => [
       f.label, mib(f.rssRunning), mib(f.rssInstalled), mib(f.rss), mib(f.peakRss), ms(f.startMs), ms(f.installMs), String(f.exitCode),
     ]), false)}\n`);
+    const probes = figures.at(-1)?.probes;
+    if (probes !== undefined) {
+      process.stdout.write(`\nWhere it goes (the probed run; MiB; "rss" before and after a full GC, then the heap after it):\n\n${table(
+        ['stage', 'rss', 'rss after GC', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers', 'bytecode', 'code', 'script source'],
+        probes.map(({ stage, report: r }) => [stage, mib(r.before.rss), mib(r.after.rss), mib(r.after.heapTotal), mib(r.after.heapUsed), mib(r.after.external), mib(r.after.arrayBuffers), mib(r.code.bytecodeAndMetadata), mib(r.code.codeAndMetadata), mib(r.code.externalScript)]),
+        false,
+      )}\n`);
+      const last = probes.at(-1)!.report.spaces;
+      process.stdout.write(`\nHeap spaces used at the end (MiB): ${Object.entries(last).map(([k, v]) => `${k} ${mib(v)}`).join(', ')}\n`);
+    }
     const unitRun = figures[0]!;
     const met = unitRun.rss <= GOAL_MIB * MiB && unitRun.peakRss <= GOAL_MIB * MiB;
     process.stdout.write(`\nGoal (<= ${GOAL_MIB} MiB, RSS and peak, as the unit runs it) ${met ? 'met' : 'NOT met'}: RSS ${mib(unitRun.rss)}, peak ${mib(unitRun.peakRss)} MiB.\n`);
@@ -197,7 +213,7 @@ async function main(): Promise<void> {
   process.stdout.write(`npm run bench:agent${CI ? ' (FLEETLET_PROFILE=ci)' : ''}: node ${process.version}, ${new Date().toISOString()}\n`);
   const only = process.argv.slice(2).filter((a) => a !== '--');
   if (only.length === 0 || only.includes('rollback')) await rollbackTimes();
-  if (only.length === 0 || only.includes('memory')) await memory();
+  if (only.length === 0 || only.includes('memory')) await memory(only.includes('where'));
 }
 
 main().then(

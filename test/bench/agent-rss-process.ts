@@ -6,9 +6,11 @@
 
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import { decodeStatus, type Status } from '../../schemas/messages/status.ts';
 import { topicFor } from '../../schemas/topics.ts';
 import type { MiniCloud } from '../../cloud/mini-cloud.ts';
+import type { ProbeReport } from './agent-rss-probe.ts';
 
 /** What the unit gives node: `Environment=` variables and the flags between `node` and the script in `ExecStart=`. */
 export interface UnitSettings {
@@ -72,6 +74,8 @@ export interface ProcessFigures {
   readonly cpu: string;
   /** The exit status after SIGTERM (0: a clean stop). */
   readonly exitCode: number | null;
+  /** With a probe: its report at each stage (after the VmRSS reading of that stage). */
+  readonly probes?: readonly { readonly stage: string; readonly report: ProbeReport }[];
 }
 
 async function status(pid: number): Promise<string> {
@@ -98,6 +102,8 @@ export async function measureAgentProcess(o: {
   readonly expect: number;
   readonly runMs: number;
   readonly timeoutMs?: number;
+  /** The built agent-rss-probe, preloaded with --expose-gc: a diagnostic run (see the probe's header). */
+  readonly probe?: string;
 }): Promise<ProcessFigures> {
   let latest: Status | undefined;
   const topic = topicFor('status', o.deviceId);
@@ -112,14 +118,25 @@ export async function measureAgentProcess(o: {
   o.cloud.client.on('message', onMessage);
   await o.cloud.client.subscribeAsync(topic, { qos: 1 });
   const started = performance.now();
-  const child = spawn('taskset', ['-c', '0', process.execPath, ...o.run.nodeFlags, o.bundle, 'agent', '--config', o.configFile], {
+  const probeFlags = o.probe === undefined ? [] : ['--expose-gc', '--import', pathToFileURL(o.probe).href];
+  const child = spawn('taskset', ['-c', '0', process.execPath, ...o.run.nodeFlags, ...probeFlags, o.bundle, 'agent', '--config', o.configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...o.run.env },
   });
   const lines: string[] = [];
   let err = '';
   child.stdout.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter((l) => l !== '')));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const reports: ProbeReport[] = [];
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+    for (;;) {
+      const at = err.indexOf('fleetlet-probe ');
+      const end = at < 0 ? -1 : err.indexOf('\n', at);
+      if (end < 0) break;
+      reports.push(JSON.parse(err.slice(at + 'fleetlet-probe '.length, end)) as ProbeReport);
+      err = err.slice(0, at) + err.slice(end + 1);
+    }
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let gone = false;
   void exited.then(() => (gone = true));
@@ -131,6 +148,14 @@ export async function measureAgentProcess(o: {
       await new Promise((r) => setTimeout(r, 20));
     }
   };
+  const probes: { stage: string; report: ProbeReport }[] = [];
+  const probeAt = async (stage: string): Promise<void> => {
+    if (o.probe === undefined) return;
+    const have = reports.length;
+    child.kill('SIGUSR2');
+    await waitFor(`the probe's report (${stage})`, () => reports.length > have);
+    probes.push({ stage, report: reports[have]! });
+  };
   const running = (): number => latest?.modules.filter((m) => m.state === 'running').length ?? 0;
   try {
     await waitFor('"agent running"', () => lines.some((l) => l.includes('"agent running"')));
@@ -138,15 +163,18 @@ export async function measureAgentProcess(o: {
     const pid = child.pid!;
     const startMs = performance.now() - started;
     const rssRunning = kB(await status(pid), 'VmRSS');
+    await probeAt('enrolled, no apps');
     await o.deploy();
     await waitFor(`${o.expect} apps running`, () => running() >= o.expect);
     const installMs = performance.now() - started - startMs;
     const rssInstalled = kB(await status(pid), 'VmRSS');
+    await probeAt(`${o.expect} apps running`);
     await new Promise((r) => setTimeout(r, o.runMs));
     const text = await status(pid);
     const figures = { label: o.run.label, rssRunning, rssInstalled, rss: kB(text, 'VmRSS'), peakRss: kB(text, 'VmHWM'), startMs, installMs, running: running(), cpu: /^Cpus_allowed_list:\s+(.*)$/m.exec(text)?.[1] ?? '?' };
+    await probeAt(`after ${o.runMs / 1000} s`);
     child.kill('SIGTERM');
-    return { ...figures, exitCode: await exited };
+    return { ...figures, exitCode: await exited, ...(o.probe === undefined ? {} : { probes }) };
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     o.cloud.client.off('message', onMessage);
