@@ -28,7 +28,7 @@ export function deviceFromRow(r: Row): DeviceRecord {
     ...opt('lastSeenMs', optNum(r.last_seen_ms)),
     createdAtMs: num(r.created_at_ms),
     ...opt('retiredAtMs', optNum(r.retired_at_ms)),
-    reportSequence: num(r.report_seq),
+    ...opt('reportSequence', num(r.report_seq) < 0 ? undefined : num(r.report_seq)),
   };
 }
 

@@ -24,6 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 1,
     description: 'fleet registry, enrollment, status, telemetry, events, releases, rollouts, audit, leases',
     statements: [
+      // report_seq is -1 before the first report, so that a first report numbered 0 is accepted.
       `CREATE TABLE devices (
         device_id TEXT PRIMARY KEY, device_class TEXT NOT NULL, tags TEXT NOT NULL, agent_version TEXT,
         schema_versions TEXT NOT NULL, online INTEGER NOT NULL, last_seen_ms BIGINT, created_at_ms BIGINT NOT NULL,

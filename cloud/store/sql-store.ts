@@ -73,7 +73,7 @@ export class SqlStore implements CloudStore {
     return this.#db.tx(async (q) => {
       const rows = await q.all(
         `INSERT INTO devices (device_id, device_class, tags, agent_version, schema_versions, online, last_seen_ms, created_at_ms, retired_at_ms, report_seq)
-         VALUES (?, ?, COALESCE(?, '[]'), ?, COALESCE(?, '{}'), 0, ?, ?, NULL, 0)
+         VALUES (?, ?, COALESCE(?, '[]'), ?, COALESCE(?, '{}'), 0, ?, ?, NULL, -1)
          ON CONFLICT (device_id) DO UPDATE SET device_class = excluded.device_class,
            tags = COALESCE(?, devices.tags), agent_version = COALESCE(excluded.agent_version, devices.agent_version),
            schema_versions = COALESCE(?, devices.schema_versions),

@@ -88,15 +88,14 @@ class SqliteDriver implements SqlDriver {
     };
     try {
       this.#runNow('BEGIN IMMEDIATE', []);
-      let result: T;
       try {
-        result = await fn(inside);
+        const result = await fn(inside);
+        this.#runNow('COMMIT', []);
+        return result;
       } catch (e) {
-        if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+        if (!this.#closed && this.#db.inTransaction) this.#db.exec('ROLLBACK');
         throw e;
       }
-      this.#runNow('COMMIT', []);
-      return result;
     } finally {
       this.#txDone = undefined;
       end();

@@ -26,8 +26,8 @@ export interface DeviceRecord {
   readonly createdAtMs: number;
   /** Set once the device is retired: it is revoked and no longer counted in the fleet. */
   readonly retiredAtMs?: number;
-  /** Highest report sequence accepted from the device (0 before the first). */
-  readonly reportSequence: number;
+  /** Highest report sequence accepted from the device; absent before the first. */
+  readonly reportSequence?: number;
 }
 
 /** What enrollment or a status report tells about a device; fields left out keep their stored value. */
