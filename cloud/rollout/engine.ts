@@ -170,15 +170,39 @@ function count(d: Draft, phase: DevicePhase): number {
   return d.devices.filter((p) => p.phase === phase).length;
 }
 
+/** Waves are consecutive runs of `targets`: the index range of one. */
+function waveRange(d: Draft, wave: number): [number, number] {
+  let start = 0;
+  for (let w = 0; w < wave; w++) start += d.waveSizes[w]!;
+  return [start, start + d.waveSizes[wave]!];
+}
+
+function waveDevices(d: Draft, wave: number): DeviceProgress[] {
+  return d.devices.slice(...waveRange(d, wave));
+}
+
+/** Target index by device id, built once per frozen target list (records share it from step to step). */
+const indexes = new WeakMap<readonly string[], Map<string, number>>();
+
+function indexOf(d: Draft, deviceId: string): number {
+  let m = indexes.get(d.targets);
+  if (m === undefined) {
+    m = new Map(d.targets.map((id, i) => [id, i]));
+    indexes.set(d.targets, m);
+  }
+  return m.get(deviceId) ?? -1;
+}
+
 function startWave(d: Draft, actions: RolloutAction[], wave: number, now: number): void {
   d.wave = wave;
   d.waveStartedAtMs = now;
   const ids: string[] = [];
-  d.devices.forEach((p, i) => {
-    if (p.wave !== wave) return;
+  const [from, to] = waveRange(d, wave);
+  for (let i = from; i < to; i++) {
+    const p = d.devices[i]!;
     d.devices[i] = { ...p, phase: 'issued', issuedAtMs: now };
     ids.push(p.id);
-  });
+  }
   decide(d, actions, { atMs: now, code: 'wave-started', reason: `wave ${wave + 1} of ${d.waveSizes.length}: ${ids.length} devices get ${d.release.version}`, wave });
   actions.push({ kind: 'publish', rolloutId: d.id, app: d.app, wave, deviceIds: ids, release: d.release });
 }
@@ -187,7 +211,7 @@ function startWave(d: Draft, actions: RolloutAction[], wave: number, now: number
 function advance(d: Draft, actions: RolloutAction[], now: number): void {
   const p = d.policy;
   while (d.state === 'running') {
-    const wave = d.devices.filter((x) => x.wave === d.wave);
+    const wave = waveDevices(d, d.wave);
     const good = wave.filter((x) => x.phase === 'good').length;
     const failed = wave.filter((x) => x.phase === 'failed').length;
     const finished = good + failed;
@@ -240,7 +264,7 @@ const INSTALLING = new Set(['pending', 'downloading', 'starting', 'probation', '
 
 /** Folds one report into the device's progress; false when it changes nothing (unknown device, same news). */
 function applyReport(d: Draft, deviceId: string, m: ReportedModule | undefined): boolean {
-  const i = d.devices.findIndex((x) => x.id === deviceId);
+  const i = indexOf(d, deviceId);
   if (i < 0 || m === undefined) return false;
   const before = d.devices[i]!;
   const p: Mutable<DeviceProgress> = { ...before };

@@ -194,6 +194,10 @@ export function parseRecord(text: string): RolloutRecord {
   if (!Array.isArray(r.targets) || !Array.isArray(r.devices) || !Array.isArray(r.waveSizes) || !Array.isArray(r.decisions)) bad('targets, devices, waves or decisions missing');
   if (r.devices!.length !== r.targets!.length || r.devices!.some((d, i) => d?.id !== r.targets![i])) bad('devices do not match the targets');
   if (r.waveSizes!.reduce((a, b) => a + b, 0) !== r.targets!.length) bad('wave sizes do not add up to the targets');
+  let at = 0;
+  r.waveSizes!.forEach((size, wave) => {
+    for (let i = 0; i < size; i++, at++) if (r.devices![at]!.wave !== wave) bad(`device "${r.targets![at]}" is not in wave ${wave + 1}`);
+  });
   const states: readonly RolloutState[] = ['created', 'running', 'paused', 'halted', 'completed', 'aborted', 'rolling-back', 'rolled-back'];
   if (!states.includes(r.state as RolloutState)) bad(`unknown state "${String(r.state)}"`);
   if (typeof r.wave !== 'number' || r.wave < -1 || r.wave >= r.waveSizes!.length) bad(`wave ${String(r.wave)} out of range`);

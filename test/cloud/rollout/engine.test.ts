@@ -66,6 +66,13 @@ describe('rollout engine: outcomes', () => {
     expect(run.record.halt).toEqual({ code: 'wave-timeout', reason: 'wave 2: 3 of 4 devices good after 60000 ms, below the 100 % success condition' });
   });
 
+  it('a wave runs at least soakMs before the next starts', () => {
+    const run = new SimRun({ ...base, behaviour: {}, policy: { soakMs: 30_000 } }).run();
+    expect(run.record.state).toBe('completed');
+    const starts = run.record.decisions.filter((d) => d.code === 'wave-started').map((d) => d.atMs);
+    expect(starts).toEqual([0, 30_000, 60_000, 90_000, 120_000]);
+  });
+
   it('the error threshold is judged only after minFinished devices finished', () => {
     const one = (i: number) => ({ fails: i === 2 });
     const waves = { kind: 'fixed', sizes: [2, 10] } as const;

@@ -69,6 +69,7 @@ describe('parseRecord', () => {
     expect(codeOf(() => parseRecord(JSON.stringify({ ...r, waveSizes: [1, 1] })))).toBe('bad-record');
     expect(codeOf(() => parseRecord(JSON.stringify({ ...r, state: 'exploded' })))).toBe('bad-record');
     expect(codeOf(() => parseRecord(JSON.stringify({ ...r, wave: 7 })))).toBe('bad-record');
+    expect(codeOf(() => parseRecord(JSON.stringify({ ...r, waveSizes: [2, 2] })))).toBe('bad-record');
   });
 });
 
