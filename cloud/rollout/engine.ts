@@ -140,6 +140,9 @@ export function step(record: RolloutRecord, event: RolloutEvent): StepResult {
       decide(d, actions, { atMs: now, code: 'aborted', reason: `aborted${by}; ${count(d, 'waiting')} devices never received ${d.release.version}` });
       break;
     case 'roll-back': {
+      if (d.devices.every((x) => x.phase === 'waiting')) {
+        return { ok: false, error: new RolloutError('not-allowed', 'Cannot roll back a rollout that issued its release to no device', d.id) };
+      }
       const refused = checkRollbackRelease(d, event.release);
       if (refused !== undefined) return { ok: false, error: refused };
       startRollback(d, actions, event.release, now, by);

@@ -156,7 +156,10 @@ describe('rollout engine: operator commands', () => {
     const { record } = createRollout({ id: 'r', app: 'thermo', release: NEW, previous: OLD, target: { kind: 'list', deviceIds: ['a'] }, waves: { kind: 'fixed', sizes: [1] } }, [{ id: 'a', tags: {} }], 0);
     for (const type of ['pause', 'resume'] as const) expect(step(record, { type, atMs: 1 })).toMatchObject({ ok: false, error: { code: 'not-allowed' } });
     expect(step(record, { type: 'roll-back', atMs: 1, release: REISSUED })).toMatchObject({ ok: false, error: { code: 'not-allowed' } });
-    expect(step(record, { type: 'abort', atMs: 1 })).toMatchObject({ ok: true, record: { state: 'aborted' } });
+    const aborted = step(record, { type: 'abort', atMs: 1 });
+    expect(aborted).toMatchObject({ ok: true, record: { state: 'aborted' } });
+    // Nothing was issued, so there is nothing to roll back.
+    expect(aborted.ok && step(aborted.record, { type: 'roll-back', atMs: 2, release: REISSUED })).toMatchObject({ ok: false, error: { code: 'not-allowed' } });
   });
 });
 
