@@ -8,3 +8,4 @@ export { PostgresStore, type PostgresStoreOptions } from './postgres.ts';
 export type { SqlStoreOptions } from './sql-store.ts';
 export { MIGRATIONS, LATEST_SCHEMA_VERSION, type Migration } from './migrations.ts';
 export { CloudEnrollmentStore } from './enrollment-adapter.ts';
+export { CloudRolloutStore } from './rollout-adapter.ts';

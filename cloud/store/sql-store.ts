@@ -63,12 +63,13 @@ export class SqlStore extends SqlFleetStore implements CloudStore {
 
   async createRollout(r: NewRollout): Promise<RolloutRecord> {
     checkMs('rollout time', r.atMs);
+    if (r.version !== undefined && (!Number.isSafeInteger(r.version) || r.version < 0)) throw new StoreError('bad-value', `Cannot create rollout "${r.rolloutId}" at version ${r.version}: need an integer >= 0`);
     return this.db.tx(async (q) => {
       if ((await q.all('SELECT 1 AS one FROM releases WHERE manifest_digest = ?', [r.manifestDigest])).length === 0) throw notFound('release', r.manifestDigest);
       const rows = await q.all(
         `INSERT INTO rollouts (rollout_id, manifest_digest, state, spec, created_by, created_at_ms, updated_at_ms, version)
-         VALUES (?, ?, 'pending', ?, ?, ?, ?, 1) ON CONFLICT (rollout_id) DO NOTHING RETURNING *`,
-        [r.rolloutId, r.manifestDigest, isoJson(r.spec), r.createdBy, r.atMs, r.atMs],
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rollout_id) DO NOTHING RETURNING *`,
+        [r.rolloutId, r.manifestDigest, r.state ?? 'created', isoJson(r.spec), r.createdBy, r.atMs, r.atMs, r.version ?? 1],
       );
       if (rows.length === 0) throw new StoreError('conflict', `Cannot create rollout "${r.rolloutId}": the id is taken`);
       return rolloutFromRow(rows[0]!);
@@ -96,10 +97,12 @@ export class SqlStore extends SqlFleetStore implements CloudStore {
     return toPage(rows, limit, rolloutFromRow, (r) => [num(r.id)]);
   }
 
-  async updateRollout(rolloutId: string, expectedVersion: number, change: { readonly state?: RolloutState; readonly spec?: unknown; readonly atMs: number }): Promise<RolloutRecord> {
+  async updateRollout(rolloutId: string, expectedVersion: number, change: { readonly state?: RolloutState; readonly spec?: unknown; readonly atMs: number; readonly version?: number }): Promise<RolloutRecord> {
     checkMs('rollout time', change.atMs);
-    const sets = ['version = version + 1', 'updated_at_ms = ?'];
-    const params: unknown[] = [change.atMs];
+    const version = change.version ?? expectedVersion + 1;
+    if (!Number.isSafeInteger(version) || version <= expectedVersion) throw new StoreError('bad-value', `Cannot update rollout "${rolloutId}" to version ${version}: it must be above ${expectedVersion}`);
+    const sets = ['version = ?', 'updated_at_ms = ?'];
+    const params: unknown[] = [version, change.atMs];
     if (change.state !== undefined) {
       sets.push('state = ?');
       params.push(change.state);

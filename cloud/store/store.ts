@@ -76,10 +76,11 @@ export interface CloudStore {
   /** Rollouts newest first. */
   listRollouts(query?: PageQuery & { readonly state?: RolloutState }): Promise<Page<RolloutRecord>>;
   /**
-   * Changes state and/or spec if the stored version is still `expectedVersion`; returns the new record.
-   * @throws StoreError 'not-found', 'conflict' (another process changed it first)
+   * Changes state and/or spec if the stored version is still `expectedVersion`; the version becomes `change.version`
+   * (above `expectedVersion`) or `expectedVersion + 1`. Returns the new record.
+   * @throws StoreError 'not-found', 'conflict' (another process changed it first), 'bad-value' (version not above)
    */
-  updateRollout(rolloutId: string, expectedVersion: number, change: { readonly state?: RolloutState; readonly spec?: unknown; readonly atMs: number }): Promise<RolloutRecord>;
+  updateRollout(rolloutId: string, expectedVersion: number, change: { readonly state?: RolloutState; readonly spec?: unknown; readonly atMs: number; readonly version?: number }): Promise<RolloutRecord>;
   /** Adds devices to a rollout in state 'waiting'; devices already in it keep theirs. @throws StoreError 'not-found' */
   addTargets(rolloutId: string, targets: readonly { readonly deviceId: string; readonly wave: number }[], atMs: number): Promise<void>;
   /** @throws StoreError 'not-found' */

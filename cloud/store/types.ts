@@ -123,18 +123,19 @@ export interface ReleaseRecord {
   readonly createdAtMs: number;
 }
 
-export type RolloutState = 'pending' | 'running' | 'paused' | 'halted' | 'completed' | 'cancelled';
+/** The rollout engine's states (cloud/rollout `RolloutState`). */
+export type RolloutState = 'created' | 'running' | 'paused' | 'halted' | 'completed' | 'aborted' | 'rolling-back' | 'rolled-back';
 
 export interface RolloutRecord {
   readonly rolloutId: string;
   readonly manifestDigest: string;
   readonly state: RolloutState;
-  /** The rollout's plan (waves, halt thresholds...) as JSON-compatible data. */
+  /** The rollout as JSON-compatible data: its plan, or the rollout engine's whole record (CloudRolloutStore). */
   readonly spec: unknown;
   readonly createdBy: string;
   readonly createdAtMs: number;
   readonly updatedAtMs: number;
-  /** Bumped by every update; updates name the version they read (optimistic concurrency across processes). */
+  /** Rises with every update; updates name the version they read (optimistic concurrency across processes). */
   readonly version: number;
 }
 
@@ -144,6 +145,10 @@ export interface NewRollout {
   readonly spec: unknown;
   readonly createdBy: string;
   readonly atMs: number;
+  /** Starting state; default 'created'. */
+  readonly state?: RolloutState;
+  /** Starting version; default 1. */
+  readonly version?: number;
 }
 
 export type TargetState = 'waiting' | 'sent' | 'installing' | 'healthy' | 'failed' | 'rolled-back' | 'skipped';

@@ -2,7 +2,8 @@
 // postgres.test.ts). Each test gets a fresh database; it may open it several times, as a restarted cloud or as a
 // second cloud process sharing it.
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloudEnrollmentStore, LATEST_SCHEMA_VERSION, StoreError, type CloudStore, type SqlStoreOptions, type TelemetryPoint } from '../../../cloud/store/index.ts';
+import { applyEvent, createRollout, recoverRollouts, type Release } from '../../../cloud/rollout/index.ts';
+import { CloudEnrollmentStore, CloudRolloutStore, LATEST_SCHEMA_VERSION, StoreError, type CloudStore, type SqlStoreOptions, type TelemetryPoint } from '../../../cloud/store/index.ts';
 
 /** A fresh, empty database that can be opened any number of times. */
 export interface TestDatabase {
@@ -246,17 +247,21 @@ export function runStoreConformance(backend: Backend): void {
       await store.putRelease({ manifestDigest: 'm1', moduleDigest: 'x', name: 'thermo', version: '1.0.0', sequence: 1, sizeBytes: 1, createdAtMs: 0 });
       expect(await code(store.createRollout({ rolloutId: 'r0', manifestDigest: 'nope', spec: {}, createdBy: 'ops', atMs: 1 }))).toBe('not-found');
       const r = await store.createRollout({ rolloutId: 'r1', manifestDigest: 'm1', spec: { waves: [1, 10, 100] }, createdBy: 'ops', atMs: 10 });
-      expect(r).toEqual({ rolloutId: 'r1', manifestDigest: 'm1', state: 'pending', spec: { waves: [1, 10, 100] }, createdBy: 'ops', createdAtMs: 10, updatedAtMs: 10, version: 1 });
+      expect(r).toEqual({ rolloutId: 'r1', manifestDigest: 'm1', state: 'created', spec: { waves: [1, 10, 100] }, createdBy: 'ops', createdAtMs: 10, updatedAtMs: 10, version: 1 });
       expect(await code(store.createRollout({ rolloutId: 'r1', manifestDigest: 'm1', spec: {}, createdBy: 'ops', atMs: 11 }))).toBe('conflict');
       const running = await store.updateRollout('r1', 1, { state: 'running', atMs: 20 });
       expect(running).toMatchObject({ state: 'running', version: 2, updatedAtMs: 20, spec: { waves: [1, 10, 100] } });
       expect(await code(store.updateRollout('r1', 1, { state: 'halted', atMs: 21 }))).toBe('conflict');
       expect(await code(store.updateRollout('zz', 1, { atMs: 21 }))).toBe('not-found');
+      expect(await code(store.updateRollout('r1', 2, { atMs: 21, version: 2 }))).toBe('bad-value');
+      expect(await store.updateRollout('r1', 2, { atMs: 22, version: 7 })).toMatchObject({ version: 7, state: 'running' });
+      expect(await store.updateRollout('r1', 7, { atMs: 23 })).toMatchObject({ version: 8 });
+      const v8 = await store.getRollout('r1');
       await store.createRollout({ rolloutId: 'r2', manifestDigest: 'm1', spec: null, createdBy: 'ops', atMs: 30 });
       await store.updateRollout('r2', 1, { state: 'paused', spec: { waves: [5] }, atMs: 31 });
 
       const restarted = await open();
-      expect(await restarted.getRollout('r1')).toEqual(running);
+      expect(await restarted.getRollout('r1')).toEqual(v8);
       expect((await restarted.listRollouts()).items.map((x) => x.rolloutId)).toEqual(['r2', 'r1']);
       expect((await restarted.listRollouts({ state: 'paused' })).items.map((x) => [x.rolloutId, x.spec])).toEqual([['r2', { waves: [5] }]]);
       const paged = await all((c) => restarted.listRollouts({ limit: 1, ...cur(c) }));
@@ -361,6 +366,42 @@ export function runStoreConformance(backend: Backend): void {
       const acceptedSeqs = seqs.filter((_, i) => accepted[i]);
       expect(acceptedSeqs.length).toBeGreaterThan(0);
       expect(await a.acceptReport('d', 60, 99)).toBe(false);
+    });
+
+    it('CloudRolloutStore backs the rollout engine: compare-and-set on the revision across processes, records kept across a restart', async () => {
+      const { store: a, open } = await fresh();
+      const b = await open();
+      const NEW: Release = { version: '1.1.0', sequence: 2, manifestDigest: 'b'.repeat(64) };
+      const OLD: Release = { version: '1.0.0', sequence: 1, manifestDigest: 'a'.repeat(64) };
+      await a.putRelease({ manifestDigest: NEW.manifestDigest, moduleDigest: 'c'.repeat(64), name: 'thermo', version: NEW.version, sequence: NEW.sequence, sizeBytes: 100, createdAtMs: 0 });
+      const devices = ['d1', 'd2', 'd3', 'd4'].map((id) => ({ id, tags: { site: 'x' } }));
+      const { record } = createRollout({ id: 'r1', app: 'thermo', release: NEW, previous: OLD, target: { kind: 'selector', match: { site: 'x' } }, waves: { kind: 'fixed', sizes: [1, 3] } }, devices, 0);
+      const ra = new CloudRolloutStore(a, 'alice');
+      const rb = new CloudRolloutStore(b);
+      expect(await ra.save(record, undefined)).toBe(true);
+      expect(await rb.save(record, undefined)).toBe(false);
+      expect(await rb.load('r1')).toEqual(record);
+      expect(await a.getRollout('r1')).toMatchObject({ state: 'created', version: 0, createdBy: 'alice', manifestDigest: NEW.manifestDigest });
+
+      expect((await applyEvent(ra, 'r1', { type: 'start', atMs: 10 })).ok).toBe(true);
+      expect(await rb.save(record, record.revision)).toBe(false); // a stale writer
+      // Two processes step the same rollout at once: one saves, the other re-reads and retries (applyEvent), so both reports count.
+      const report = (deviceId: string, atMs: number) => ({ type: 'report' as const, atMs, deviceId, module: { state: 'installing', version: NEW.version, manifestDigest: NEW.manifestDigest } });
+      await Promise.all([applyEvent(ra, 'r1', report('d1', 20)), applyEvent(rb, 'r1', report('d1', 21))]);
+      const stepped = await ra.load('r1');
+      expect(stepped?.state).toBe('running');
+      expect((await a.getRollout('r1'))?.version).toBe(stepped?.revision);
+
+      const restarted = new CloudRolloutStore(await open());
+      expect(await restarted.listActive()).toEqual(['r1']);
+      const recovered = await recoverRollouts(restarted);
+      expect(recovered.map((r) => r.actions)).toEqual([[{ kind: 'publish', rolloutId: 'r1', app: 'thermo', wave: 0, deviceIds: ['d1'], release: NEW }]]);
+      await applyEvent(restarted, 'r1', { type: 'abort', atMs: 40 });
+      expect(await ra.listActive()).toEqual([]);
+      expect((await a.getRollout('r1'))?.state).toBe('aborted');
+
+      const unknownRelease = createRollout({ id: 'r2', app: 'thermo', release: { ...NEW, manifestDigest: 'f'.repeat(64) }, target: { kind: 'selector', match: { site: 'x' } }, waves: { kind: 'fixed', sizes: [4] } }, devices, 0).record;
+      expect(await code(ra.save(unknownRelease, undefined))).toBe('not-found');
     });
 
     it('a closed store refuses calls with code closed', async () => {
