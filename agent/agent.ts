@@ -96,6 +96,7 @@ interface TargetState {
 }
 
 const DESIRED_FILE = 'desired.cbor';
+const BOOT_FILE = 'boot.json';
 const MANIFEST_CACHE = 'manifests';
 const MAX_MANIFEST_BYTES = 64 * 1024;
 const RECENT_LOG_LINES = 50;
@@ -123,6 +124,8 @@ export class Agent {
   private readonly restartTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly startedAt: number;
   private eventCounter = 0;
+  private bootCount = 0;
+  private reports = 0;
   private readonly bootId = randomBytes(6).toString('hex');
   private closed = false;
   private readonly now: () => number;
@@ -195,6 +198,7 @@ export class Agent {
   }
 
   private async boot(): Promise<void> {
+    this.bootCount = await this.countBoot();
     const rec = await this.machine.boot();
     if (rec.reason !== '' && rec.outcome !== 'no-failures') this.log('warn', 'an interrupted update was finished at boot', { app: rec.app, outcome: rec.outcome, reason: rec.reason });
     this.target = await this.loadTarget();
@@ -217,6 +221,21 @@ export class Agent {
       if (online) this.publishStatus();
     });
     this.publishStatus();
+  }
+
+  /** Counts this start in `boot.json` (one durable write per start): the high half of every status `seq`. */
+  private async countBoot(): Promise<number> {
+    const file = join(this.o.dataDir, BOOT_FILE);
+    let n = 0;
+    try {
+      const bytes = await readFileIfExists(file);
+      if (bytes !== undefined) n = (JSON.parse(Buffer.from(bytes).toString('utf8')) as { boots?: unknown }).boots as number;
+    } catch {
+      n = 0;
+    }
+    n = Number.isSafeInteger(n) && n >= 0 && n < 2 ** 20 ? n + 1 : 1;
+    await writeFileAtomic(file, Buffer.from(JSON.stringify({ boots: n })));
+    return n;
   }
 
   // ---- what runs ----
@@ -667,7 +686,9 @@ export class Agent {
       };
     });
     return {
-      v: 1, deviceId: this.o.identity.deviceId, deviceClass: this.o.identity.deviceClass, timeMs: this.now(), agentVersion: this.o.agentVersion,
+      v: 1, deviceId: this.o.identity.deviceId, deviceClass: this.o.identity.deviceClass, timeMs: this.now(),
+      seq: this.bootCount * 2 ** 32 + ++this.reports,
+      agentVersion: this.o.agentVersion,
       supportedVersions: { ...SUPPORTED_VERSIONS } as Status['supportedVersions'],
       trustSequence: this.o.trust.trust?.update.sequence ?? 0,
       ...(this.appliedSequence === undefined ? {} : { desiredSequence: this.appliedSequence }),

@@ -68,6 +68,7 @@ export const sampleStatus: Status = {
   deviceId: 'dev-0001',
   deviceClass: 'rpi4',
   timeMs: 1_700_000_000_123,
+  seq: 3 * 2 ** 32 + 17,
   agentVersion: '0.1.0',
   supportedVersions: { manifest: [1], desiredState: [1], trustUpdate: [1] },
   trustSequence: 3,

@@ -55,6 +55,11 @@ export const statusSchema = s.object(
     deviceClass,
     /** When the report was made, in milliseconds since the epoch. */
     timeMs: millis,
+    /**
+     * Grows with every report of this device, across agent restarts (boot count x 2^32 + reports this boot), so cloud
+     * processes that share the reports keep their order even when the device's clock jumped back at boot.
+     */
+    seq: s.uint(),
     agentVersion: semver,
     supportedVersions,
     /** Sequence of the trust update in force. */

@@ -125,11 +125,16 @@ describe('the agent over aedes', () => {
     await w.publishState([{ release: v1, settings: { RATE: '3' } }]);
     await until('running', () => first.agent.modules().find((m) => m.state === 'running'));
     await first.agent.idle();
+    const lastSeq = first.agent.status().seq;
     await first.agent.close();
     await w.cloud.publishAsync(topicFor('desiredState', DEVICE.deviceId), Buffer.alloc(0), { qos: 1, retain: true }); // clear the retained state
     const second = await w.startAgent();
     expect(second.agent.supervisor.isRunning('meter')).toBe(true);
     expect(second.agent.supervisor.get('meter')?.settings).toEqual({ RATE: '3' });
     expect(second.agent.modules()[0]).toMatchObject({ name: 'meter', version: '1.0.0', state: 'running' });
+    // report order survives the restart (the boot count is the high half of seq), whatever the clock did
+    const seq = second.agent.status().seq;
+    expect(seq).toBeGreaterThan(lastSeq);
+    expect(Math.floor(seq / 2 ** 32)).toBe(Math.floor(lastSeq / 2 ** 32) + 1);
   });
 });

@@ -70,7 +70,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
 }
 
 export function statusOf(deviceId: string, trustSequence: number): Status {
-  return { v: 1, deviceId, deviceClass: 'test-rig', timeMs: 1_700_000_000_000, agentVersion: '0.1.0', supportedVersions: SUPPORTED_VERSIONS as Status['supportedVersions'], trustSequence, modules: [] };
+  return { v: 1, deviceId, deviceClass: 'test-rig', timeMs: 1_700_000_000_000, seq: trustSequence, agentVersion: '0.1.0', supportedVersions: SUPPORTED_VERSIONS as Status['supportedVersions'], trustSequence, modules: [] };
 }
 
 export function eventOf(deviceId: string, n: number, id: string = newEventId()): DeviceEvent {

@@ -10,7 +10,7 @@ const bytes = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
 const metrics = { ticks: 400, fuelPerTick: 5400, fuelPerTickMax: 9100, memoryHighWaterPages: 2, traps: 0, exhaustions: 0, logLines: 3 };
 
 function wire(deviceId: string, modules: ModuleStatus[]): Status {
-  const s: Status = { v: 1, deviceId, deviceClass: 'rpi4', timeMs: 1, agentVersion: '0.1.0', supportedVersions: { status: [1] }, trustSequence: 1, modules };
+  const s: Status = { v: 1, deviceId, deviceClass: 'rpi4', timeMs: 1, seq: 1, agentVersion: '0.1.0', supportedVersions: { status: [1] }, trustSequence: 1, modules };
   return decodeStatus(encodeStatus(s));
 }
 
