@@ -29,7 +29,8 @@ export function compiledOf(f: WasmFuncInst): CompiledFunc {
   if (c === undefined) {
     const types = funcTypes(inst.ast);
     c = translateFunction(inst.ast, types, def, inst.metering ? DEFAULT_FUEL_COSTS : undefined);
-    prepareTier(c, funcInfo(inst.ast, types, def)); // the fast tier's policy: compile now, count until hot, or never
+    const ast = inst.ast;
+    prepareTier(c, () => funcInfo(ast, types, def)); // the fast tier's policy: compile now, count until hot, or never
     inst.codeCache[def] = c;
   }
   f.code = c;

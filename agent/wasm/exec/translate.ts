@@ -269,13 +269,21 @@ class Translator {
     }
     if (this.ctls.length !== 0) throw new EngineBug('function body did not end');
     this.closeFuelBlock();
+    // One buffer for the three arrays: an ArrayBuffer costs its own heap object and native backing store, and a
+    // device translates every function of every app it runs.
+    const nc = this.code.length;
+    const np = this.posAt.length;
+    const words = new Int32Array(nc + np + this.constWords.length);
+    words.set(this.code, 0);
+    words.set(this.posAt, nc);
+    words.set(this.constWords, nc + np);
     return {
       compiled: true,
-      code: Int32Array.from(this.code),
-      posAt: Int32Array.from(this.posAt),
+      code: words.subarray(0, nc),
+      posAt: words.subarray(nc, nc + np),
       paramWords: this.type.params.length << 1,
       localWords: this.nlocals << 1,
-      consts: Int32Array.from(this.constWords),
+      consts: words.subarray(nc + np),
       frameWords: (this.stackBase + this.maxHeight + 1) << 1,
       resultCount: nres,
       jit: undefined,

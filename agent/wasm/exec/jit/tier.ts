@@ -90,13 +90,13 @@ export function tierOf(cf: CompiledFunc): 'interp' | 'counting' | 'compiled' {
   return counting.has(cf.jit) ? 'counting' : 'compiled';
 }
 
-function counter(cf: CompiledFunc, info: FuncInfo | undefined): JitFn {
+function counter(cf: CompiledFunc, info: (() => FuncInfo) | undefined): JitFn {
   let left = HOT_STEPS;
   let fn: JitFn | undefined;
   const stub: JitFn = (ex, inst, fp, pc) => {
     if (fn !== undefined) return fn(ex, inst, fp, pc);
     if (--left > 0) return pc;
-    fn = compiled(cf, info);
+    fn = compiled(cf, info?.());
     if (fn === undefined) {
       fn = (_ex, _inst, _fp, p) => p; // not compilable after all: the interpreter keeps it
       cf.jit = undefined;
@@ -115,9 +115,12 @@ function counter(cf: CompiledFunc, info: FuncInfo | undefined): JitFn {
  * it to the interpreter (`interp`, or code too large to compile). `info` (see `funcInfo`) tells
  * the compiler which slots each call reads and which locals are 32 bits wide.
  */
-export function prepareTier(cf: CompiledFunc, info?: FuncInfo): void {
+export function prepareTier(cf: CompiledFunc, info?: FuncInfo | (() => FuncInfo)): void {
   if (mode === 'interp' || cf.code.length > MAX_CODE_WORDS) return;
-  cf.jit = mode === 'jit' ? compiled(cf, info) : counter(cf, info);
+  // `info` may be a function: most translated functions never get hot, so the counting stand-in asks for it only
+  // when it compiles (the agent then holds no FuncInfo for the functions that stay interpreted).
+  const get = typeof info === 'function' ? info : info === undefined ? undefined : () => info;
+  cf.jit = mode === 'jit' ? compiled(cf, get?.()) : counter(cf, get);
 }
 
 /** What the compiler may know about defined function `defIndex` of a module (numbers only). */
