@@ -388,10 +388,12 @@ export class Agent {
     try {
       opened = this.o.trust.openDesiredState(bytes, id);
     } catch (e) {
-      if (!isRejected(e)) throw e;
-      this.log('warn', 'desired state refused', { code: e.code, error: e.message });
-      this.emit({ type: 'state.refused', severity: 'warning', code: e.code, message: e.message, attributes: {} });
-      return; // a refused state is not retried: only another state can change the answer
+      // Whatever these bytes are (not CBOR, not COSE, not signed by a key we trust), only another state can change the
+      // answer: refused, never retried, nothing fetched.
+      const code = isRejected(e) ? e.code : 'malformed';
+      this.log('warn', 'desired state refused', { code, error: message(e) });
+      this.emit({ type: 'state.refused', severity: 'warning', code, message: message(e), attributes: {} });
+      return;
     }
     const { state } = opened;
     if (this.appliedSequence !== undefined && state.sequence === this.appliedSequence && this.target !== undefined && Buffer.compare(Buffer.from(this.target.bytes), Buffer.from(bytes)) === 0) return;

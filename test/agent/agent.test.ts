@@ -138,3 +138,25 @@ describe('the agent over aedes', () => {
     expect(Math.floor(seq / 2 ** 32)).toBe(Math.floor(lastSeq / 2 ** 32) + 1);
   });
 });
+
+describe('the agent under hostile messages', () => {
+  it('survives random bytes on its state, trust and command topics, refuses them, and still applies a good state', async () => {
+    world = await agentWorld();
+    const w = world;
+    const { agent, reporter } = await w.startAgent();
+    const fc = await import('fast-check');
+    const payloads = fc.sample(fc.uint8Array({ minLength: 0, maxLength: 300 }), { numRuns: process.env.FLEETLET_PROFILE === 'ci' ? 60 : 300, seed: 7 });
+    // a few structured ones too: valid CBOR of the wrong shape, a COSE_Sign1 tag around garbage
+    payloads.push(Uint8Array.of(0xa0), Uint8Array.of(0xd2, 0x84, 0x40, 0xa0, 0x40, 0x40), Uint8Array.of(0x80));
+    for (const name of ['desiredState', 'trust', 'command'] as const) {
+      for (const p of payloads) await w.cloud.publishAsync(topicFor(name, DEVICE.deviceId), Buffer.from(p), { qos: 1 });
+    }
+    await until('refusals', () => reporter.events.filter((e) => e.type === 'state.refused').length > 10 || undefined);
+    await agent.idle();
+    expect(agent.modules()).toEqual([]);
+    expect(reporter.types()).not.toContain('state.failed');
+    const v1 = w.release('meter', '1.0.0', 1, 'good');
+    await w.publishState([{ release: v1 }]);
+    await until('meter running after the noise', () => agent.modules().find((m) => m.state === 'running'));
+  });
+});
