@@ -311,8 +311,13 @@ export async function tornDownloads(w: AgentSweepWorld, dir: string): Promise<st
       problems.push(`downloads/${n} is for a blob the sweep never published`);
       continue;
     }
-    const part = await readFile(join(d, `${bitmap[1]}.part`)).catch(() => Buffer.alloc(0));
+    const part = await readFile(join(d, `${bitmap[1]}.part`)).catch(() => undefined);
     const bits = Buffer.from(rec.bits, 'base64');
+    // A bitmap whose data file is gone or shorter than its last claimed chunk is never trusted: the downloader discards
+    // it on open (a kill inside `promote`, between the rename to `.blob` and the bitmap's removal, leaves one).
+    let claimedEnd = 0;
+    for (let i = bits.length * 8 - 1; i >= 0 && claimedEnd === 0; i--) if ((bits[i >> 3]! & (1 << (i & 7))) !== 0) claimedEnd = Math.min(rec.size, (i + 1) * rec.chunkSize);
+    if (part === undefined || part.length < claimedEnd) continue;
     for (let i = 0; i * rec.chunkSize < rec.size; i++) {
       if ((bits[i >> 3]! & (1 << (i & 7))) === 0) continue;
       const from = i * rec.chunkSize;
