@@ -402,6 +402,10 @@ export async function runAgentKillPoint(w: AgentSweepWorld, device: Device, k: A
     else if (!stopped.clean) problems.push(`the restarted agent did not stop cleanly (code ${String(stopped.code)}, signal ${String(stopped.signal)}):\n    ${second.tail()}`);
     const checked = await checkAgentDevice(w, s.dir, k.verdict, device.deviceId);
     problems.push(...checked.problems);
+    if (checked.problems.length > 0) {
+      const steps = second.lines.filter((l) => l['msg'] === 'update step' || String(l['msg']).startsWith('update.')).slice(-6);
+      problems.push(`the restarted agent's last update steps:\n    ${steps.map((l) => JSON.stringify(l)).join('\n    ')}`);
+    }
     return { point: k, killed, phase, endedOn: checked.endedOn, problems };
   } finally {
     s.first.kill('SIGKILL');
