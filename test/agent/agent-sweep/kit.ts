@@ -198,10 +198,13 @@ export async function dropAgentSweep(w: Pick<AgentSweepWorld, 'fleet' | 'child'>
   await rm(w.child, { force: true });
 }
 
-/** One kill point: by durable step (`crashAt`, counted from the child's start) or by time after the publish (`afterMs`). */
+/**
+ * One kill point: by durable step (`crashAt`, counted from the child's start) or by time after the publish (`afterMs`);
+ * `downMs` keeps the device off that long before the agent starts again (default: at once).
+ */
 export type AgentKillPoint =
-  | { readonly verdict: Verdict; readonly kind: 'step'; readonly crashAt: number }
-  | { readonly verdict: Verdict; readonly kind: 'time'; readonly afterMs: number };
+  | { readonly verdict: Verdict; readonly kind: 'step'; readonly crashAt: number; readonly downMs?: number }
+  | { readonly verdict: Verdict; readonly kind: 'time'; readonly afterMs: number; readonly downMs?: number };
 
 export interface AgentRunResult {
   readonly point: AgentKillPoint;
@@ -220,6 +223,8 @@ export interface Calibration {
   readonly pointsAtDone: number;
   /** Time from the publish to the first durable step of the update (the download is over). */
   readonly downloadMs: number;
+  /** Durable steps passed when the probation record is stored (the new version runs under judgement). */
+  readonly pointsAtProbation: number;
   /** Time from the publish to settled. */
   readonly doneMs: number;
 }
@@ -261,7 +266,9 @@ export async function calibrate(w: AgentSweepWorld, verdict: Verdict): Promise<C
     if (done === undefined) throw new Error(`Calibration: the ${verdict} update did not settle:\n    ${s.first.tail()}`);
     const want = verdict === 'healthy' ? '2.0.0' : '1.0.0';
     if (done.version !== want) throw new Error(`Calibration: the ${verdict} update ended on ${String(done.version)}, expected ${want}`);
-    return { verdict, pointsAtReady: s.ready.points, pointsAtDone: done.points, downloadMs: (await firstStep) - s.publishedAt, doneMs };
+    const probation = s.first.lines.find((l) => l['t'] === 'view' && l['update'] === 'probation') as ChildView | undefined;
+    if (probation === undefined) throw new Error(`Calibration: the ${verdict} update never showed its probation`);
+    return { verdict, pointsAtReady: s.ready.points, pointsAtDone: done.points, pointsAtProbation: probation.points, downloadMs: (await firstStep) - s.publishedAt, doneMs };
   } finally {
     await s.first.stop();
     await rm(s.dir, { recursive: true, force: true });
@@ -395,6 +402,7 @@ export async function runAgentKillPoint(w: AgentSweepWorld, device: Device, k: A
     const v2Seq = await s.v2Sequence;
     phase = await phaseOnDisk(w, s.dir, k.verdict);
     problems.push(...(await tornDownloads(w, s.dir)).map((p) => `at the kill: ${p}`));
+    if (k.downMs !== undefined) await new Promise((r) => setTimeout(r, k.downMs));
     const second = new AgentChild(w.child, s.planFile);
     const settled = await second.waitView(settledOn(v2Seq), w.waitMs);
     const stopped = await second.stop();
