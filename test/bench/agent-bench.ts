@@ -29,8 +29,13 @@ const CI = process.env['FLEETLET_PROFILE'] === 'ci';
 const ROUNDS = CI ? 1 : 3;
 const RUN_MS = CI ? 5_000 : 10_000;
 const GOAL_MIB = 100;
-/** Extra node flags to try on top of the unit's (FLEETLET_BENCH_NODE_FLAGS="--max-semi-space-size=1"): a third row. */
-const NODE_FLAGS = (process.env['FLEETLET_BENCH_NODE_FLAGS'] ?? '').split(/\s+/).filter((f) => f !== '');
+/**
+ * Settings to try on top of the unit's, as a third row: node flags and NAME=value environment variables
+ * (FLEETLET_BENCH_NODE_FLAGS="MALLOC_ARENA_MAX=1 --optimize-for-size").
+ */
+const TRY = (process.env['FLEETLET_BENCH_NODE_FLAGS'] ?? '').split(/\s+/).filter((f) => f !== '');
+const NODE_FLAGS = TRY.filter((f) => f.startsWith('-'));
+const TRY_ENV = Object.fromEntries(TRY.filter((f) => !f.startsWith('-') && f.includes('=')).map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)]));
 const MiB = 1024 * 1024;
 
 /** A Markdown table; the first column and `lastIsText` the last are text (left), the others figures (right). */
@@ -154,7 +159,7 @@ async function memory(where: boolean): Promise<void> {
   const runs: ProcessRun[] = [
     { label: 'as the unit runs it', nodeFlags: unit.nodeFlags, env: unit.env },
     { label: 'default node', nodeFlags: [], env: {} },
-    ...(NODE_FLAGS.length === 0 ? [] : [{ label: `unit + ${NODE_FLAGS.join(' ')}`, nodeFlags: [...unit.nodeFlags, ...NODE_FLAGS], env: unit.env }]),
+    ...(TRY.length === 0 ? [] : [{ label: `unit + ${TRY.join(' ')}`, nodeFlags: [...unit.nodeFlags, ...NODE_FLAGS], env: { ...unit.env, ...TRY_ENV } }]),
     ...(where ? [{ label: 'unit, probed (diagnostic)', nodeFlags: unit.nodeFlags, env: unit.env }] : []),
   ];
   const keys = fleetKeys();
