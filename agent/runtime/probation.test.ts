@@ -38,7 +38,7 @@ describe('ProbationGate', () => {
     const t = target((ms) => report({ ticks: Math.floor(ms / 100) }));
     const v = await new ProbationGate(t, policy).judge('a', '1.0.0', START_S);
     expect(v).toEqual({ healthy: true });
-    expect(t.t).toBe(10_000);
+    expect(t.t).toBe(11_000); // the start is stored in whole seconds: the window counts from the end of that second
   });
   it.each([
     ['a trap', (ms: number) => report({ ticks: ms / 100, traps: ms > 3000 ? 1 : 0 }), /trapped 1 time/],
@@ -68,11 +68,10 @@ describe('ProbationGate', () => {
     const v = await new ProbationGate(t, policy).judge('a', '1.0.0', START_S);
     expect(v).toEqual({ healthy: false, reason: 'Cannot start a 1.0.0: capability-denied: gpio' });
   });
-  it('resumes a probation after a restart with only the time left', async () => {
+  it('gives a probation resumed after a restart a fresh window (what was watched before died with the process)', async () => {
     const t = target((ms) => report({ ticks: Math.floor(ms / 100) }));
-    t.t = 0;
-    const v = await new ProbationGate(t, policy).judge('a', '1.0.0', START_S - 7); // began 7 s before this boot
+    const v = await new ProbationGate(t, policy).judge('a', '1.0.0', START_S - 100); // began 100 s before this boot
     expect(v).toEqual({ healthy: true });
-    expect(t.t).toBe(3_000);
+    expect(t.t).toBe(10_000);
   });
 });

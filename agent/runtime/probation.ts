@@ -94,7 +94,11 @@ export class ProbationGate implements HealthGate {
   async judge(app: string, version: string, probationStartedAt: number): Promise<HealthVerdict> {
     const t = this.target;
     const p = this.policy;
-    const end = probationStartedAt * 1000 + p.windowMs;
+    // The machine stores the start in whole seconds: count from the end of that second, so the window is never short.
+    // A probation resumed after a restart (or judged late) gets a fresh window from now: what the version did before the
+    // restart was watched by a process that is gone, and the time the device was off proves nothing (both found by the
+    // agent crash sweep, test/agent/agent-sweep).
+    const end = Math.max((probationStartedAt + 1) * 1000 + p.windowMs, t.now() + p.windowMs);
     let firstProblemAt: number | undefined;
     const done = (verdict: HealthVerdict): HealthVerdict => {
       this.history.push({ app, version, verdict, decidedAtMs: t.now(), firstProblemAtMs: firstProblemAt });

@@ -43,9 +43,9 @@ describe('crash sweep of the agent through download, write, commit and probation
     expect(results.some((r) => r.phase === 'write' || r.phase === 'commit')).toBe(true);
   }, FULL ? 3_600_000 : 240_000);
 
-  // A known failure (finding 2 of DESIGN.md, probation-window.test.ts): the resumed probation counts the time the
-  // device was off, so the agent marks the unhealthy version good at once. Remove `.fails` once the gate is fixed.
-  it.fails('rolls back an unhealthy version killed in probation when the device stays off past the window', async () => {
+  // Finding 2 of DESIGN.md (probation-window.test.ts): a resumed probation counted the time the device was off, so the
+  // agent marked the unhealthy version good at once. Fixed in the gate (a resumed probation gets a fresh window).
+  it('rolls back an unhealthy version killed in probation when the device stays off past the window', async () => {
     const point = { verdict: 'unhealthy', kind: 'step', crashAt: cal.unhealthy.pointsAtProbation, downMs: 3_000 } as const;
     const [r] = await runAgentPlan(world, [point]);
     expect(r!.phase).toBe('probation');

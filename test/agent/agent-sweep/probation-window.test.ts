@@ -1,5 +1,5 @@
 // Two findings of the agent crash sweep in fleetlet's health gate (agent/runtime/probation.ts `judge`), as tests on a
-// virtual clock. Both are marked `it.fails` (known failures) until the gate is fixed: remove `.fails` then.
+// virtual clock. Both were fixed in the gate; these tests keep them fixed.
 // 1. The update machine stores `probationStartedAt` in whole seconds and the gate ends the window at that second plus
 //    `windowMs`, so the window is up to 999 ms short: with a 1 s window the sweep saw an unhealthy version marked good
 //    47 ms into probation, before its first health() call.
@@ -40,7 +40,7 @@ function unhealthyApp(startMs: number): ProbationTarget & { healthCalls: number 
 }
 
 describe('ProbationGate.judge (findings of the agent crash sweep)', () => {
-  it.fails('watches a version for the whole window even when probation began late in a second', async () => {
+  it('watches a version for the whole window even when probation began late in a second', async () => {
     const startedMs = 1_800_000_000_999; // probation began 999 ms into a second; the machine stores the second
     const app = unhealthyApp(startedMs);
     const gate = new ProbationGate(app, { windowMs: 1_000, pollMs: 20, healthEveryMs: 100 });
@@ -50,7 +50,7 @@ describe('ProbationGate.judge (findings of the agent crash sweep)', () => {
     expect(v.healthy).toBe(false);
   });
 
-  it.fails('does not mark a version good on resume without watching it, when the device was down past the window', async () => {
+  it('does not mark a version good on resume without watching it, when the device was down past the window', async () => {
     const bootMs = 1_800_000_100_000; // the agent is back 100 s after probation began (window 60 s)
     const app = unhealthyApp(bootMs);
     const gate = new ProbationGate(app, { windowMs: 60_000, pollMs: 100, healthEveryMs: 1_000 });
