@@ -1,0 +1,167 @@
+// The rollout driver on real devices: six agents in this process (real enrollment, MQTT over an embedded aedes with
+// its auth hooks, signed desired states, chunked downloads, the health gate), all on v1; the driver rolls out a good
+// v2 in waves of 2 and 4 to completion, halts a v3 whose health check fails in its first wave (later waves never
+// get it), and a driver stopped mid-rollout is replaced by a new one on the same store, which finishes.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAgentProcess, type RunningAgent } from '../../../agent/daemon.ts';
+import { manifestDigest } from '../../../agent/update/verify.ts';
+import { RolloutDriver } from '../../../cloud/rollout/driver.ts';
+import { MemoryRolloutStore, type Release, type RolloutRecord, type RolloutSpec } from '../../../cloud/rollout/index.ts';
+import { decodeStatus, type Status } from '../../../schemas/messages/status.ts';
+import { topicFor } from '../../../schemas/topics.ts';
+import { until } from '../../agent/agent-kit.ts';
+import { e2eFleet, release, type E2eFleet, type E2eRelease } from '../../agent/e2e-kit.ts';
+
+const APP = 'meter';
+const DEVICES = ['dev-ro-1', 'dev-ro-2', 'dev-ro-3', 'dev-ro-4', 'dev-ro-5', 'dev-ro-6'];
+const WAIT = 20_000;
+
+let fleet: E2eFleet;
+let agents: RunningAgent[] = [];
+const statuses = new Map<string, Status>();
+const store = new MemoryRolloutStore();
+const byDigest = new Map<string, E2eRelease>();
+/** Every desired-state publish the driver asked for: device and version. */
+const published: { deviceId: string; version: string }[] = [];
+const drivers: RolloutDriver[] = [];
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const mod = (id: string) => statuses.get(id)?.modules.find((m) => m.name === APP);
+const runs = (id: string, version: string): boolean => mod(id)?.version === version && mod(id)?.state === 'running' && mod(id)?.errorCode === undefined;
+
+function engineRelease(r: E2eRelease): Release {
+  const manifestDigestHex = hex(manifestDigest(r.signedManifest));
+  byDigest.set(manifestDigestHex, r);
+  return { version: r.version, sequence: r.manifest.sequence, manifestDigest: manifestDigestHex };
+}
+
+async function startDriver(): Promise<RolloutDriver> {
+  const d = await RolloutDriver.start({
+    store,
+    bus: fleet.cloud.bus,
+    tickMs: 200,
+    publishDesired: async (deviceId, r, app) => {
+      published.push({ deviceId, version: r.version });
+      await fleet.cloud.setDesired(deviceId, [{ name: app, release: byDigest.get(r.manifestDigest)! }]);
+    },
+  });
+  drivers.push(d);
+  return d;
+}
+
+function spec(id: string, r: Release, previous: Release): RolloutSpec {
+  return {
+    id,
+    app: APP,
+    release: r,
+    previous,
+    target: { kind: 'list', deviceIds: DEVICES },
+    waves: { kind: 'fixed', sizes: [2, 4] },
+    policy: { successPercent: 100, errorPercent: 50, minFinished: 2, waveTimeoutMs: WAIT },
+  };
+}
+
+async function settled(d: RolloutDriver, id: string, state: RolloutRecord['state']): Promise<RolloutRecord> {
+  return until(`rollout ${id} ${state}`, async () => {
+    const r = await d.record(id);
+    return r?.state === state ? r : undefined;
+  }, WAIT);
+}
+
+const v1Keys = () => fleet.keys;
+let v1: Release;
+let v2: Release;
+
+beforeAll(async () => {
+  fleet = await e2eFleet('aedes');
+  await fleet.cloud.bus.subscribe('fleetlet/v1/dev/+/status', (payload) => {
+    try {
+      const s = decodeStatus(payload);
+      statuses.set(s.deviceId, s);
+    } catch {
+      // the driver test publishes one malformed report on purpose
+    }
+  });
+  agents = await Promise.all(DEVICES.map(async (id) => startAgentProcess(await fleet.plan(id), () => {})));
+  const r1 = release(v1Keys(), APP, '1.0.0', 1, 'good');
+  v1 = engineRelease(r1);
+  await Promise.all(DEVICES.map((id) => fleet.cloud.setDesired(id, [{ name: APP, release: r1 }])));
+  await until('every device runs v1', () => DEVICES.every((id) => runs(id, '1.0.0')) || undefined, WAIT);
+}, 40_000);
+
+afterAll(async () => {
+  for (const d of drivers) await d.stop();
+  await Promise.all(agents.map((a) => a.close()));
+  await fleet?.close();
+});
+
+describe('the rollout driver on six real agents', () => {
+  it('rolls a good v2 out in waves of 2 and 4 to completion, and every device reports v2 running', async () => {
+    const driver = await startDriver();
+    v2 = engineRelease(release(fleet.keys, APP, '2.0.0', 2, 'good'));
+    await driver.create(spec('ro-v2', v2, v1), DEVICES.map((id) => ({ id, tags: {} })));
+    expect(await driver.progress('ro-v2')).toMatchObject({ waiting: 6 });
+    // a report that does not decode is counted and changes nothing
+    await fleet.cloud.bus.publish(topicFor('status', DEVICES[0]!), new Uint8Array([0xff, 0x00, 0x13]), { qos: 1 });
+    await until('the malformed report counted', () => driver.counts.malformed >= 1 || undefined);
+    const started = await driver.command('ro-v2', { type: 'start', by: 'test' });
+    expect(started.ok).toBe(true);
+    // wave 1 only, until it succeeds
+    expect(published.filter((p) => p.version === '2.0.0').map((p) => p.deviceId)).toEqual(DEVICES.slice(0, 2));
+
+    const done = await settled(driver, 'ro-v2', 'completed');
+    expect(done.devices.map((x) => x.phase)).toEqual(DEVICES.map(() => 'good'));
+    expect(await driver.progress('ro-v2')).toMatchObject({ good: 6, failed: 0, waiting: 0 });
+    const codes = driver.decisions.filter((x) => x.rolloutId === 'ro-v2').map((x) => x.decision.code);
+    expect(codes).toEqual(['created', 'started', 'wave-started', 'regression-judged', 'wave-succeeded', 'wave-started', 'regression-judged', 'wave-succeeded', 'completed']);
+    await until('every device reports v2 running', () => DEVICES.every((id) => runs(id, '2.0.0')) || undefined, WAIT);
+    expect(agents.map((a) => a.agent.supervisor.get(APP)?.manifest.version)).toEqual(DEVICES.map(() => '2.0.0'));
+    expect(driver.counts.reports).toBeGreaterThan(0);
+    await driver.stop();
+  }, 45_000);
+
+  it('halts an unhealthy v3 in wave 1 naming the health failure; the devices of wave 2 never get it', async () => {
+    const driver = await startDriver();
+    const v3 = engineRelease(release(fleet.keys, APP, '3.0.0', 3, 'unhealthy'));
+    await driver.create(spec('ro-v3', v3, v2), DEVICES.map((id) => ({ id, tags: {} })));
+    await driver.command('ro-v3', { type: 'start' });
+    const halted = await settled(driver, 'ro-v3', 'halted');
+    expect(halted.halt?.code).toBe('failures');
+    expect(halted.halt?.reason).toMatch(/wave 1: 2 of 2 finished devices failed \(health-failed\)/);
+    expect(halted.wave).toBe(0);
+    const halt = driver.decisions.find((x) => x.rolloutId === 'ro-v3' && x.decision.code === 'halted');
+    expect(halt?.decision.halt).toBe('failures');
+    expect(await driver.progress('ro-v3')).toMatchObject({ failed: 2, waiting: 4 });
+    // wave 1 rolled back to v2 by their agents; wave 2 was never issued v3 and runs v2
+    expect(published.filter((p) => p.version === '3.0.0').map((p) => p.deviceId)).toEqual(DEVICES.slice(0, 2));
+    await until('wave 1 reports the rollback', () => DEVICES.slice(0, 2).every((id) => mod(id)?.state === 'rolled-back' && mod(id)?.version === '2.0.0') || undefined, WAIT);
+    for (const id of DEVICES.slice(2)) expect(runs(id, '2.0.0')).toBe(true);
+    expect(agents.map((a) => a.agent.supervisor.get(APP)?.manifest.version)).toEqual(DEVICES.map(() => '2.0.0'));
+    // a halted rollout goes no further on ticks
+    await new Promise((r) => setTimeout(r, 600));
+    expect((await driver.record('ro-v3'))?.state).toBe('halted');
+    expect(published.filter((p) => p.version === '3.0.0')).toHaveLength(2);
+    await driver.command('ro-v3', { type: 'abort', by: 'test' });
+    await driver.stop();
+  }, 45_000);
+
+  it('a driver stopped mid-rollout is replaced by one on the same store, which resumes and finishes', async () => {
+    const first = await startDriver();
+    const v4 = engineRelease(release(fleet.keys, APP, '4.0.0', 4, 'good'));
+    await first.create(spec('ro-v4', v4, v2), DEVICES.map((id) => ({ id, tags: {} })));
+    await first.command('ro-v4', { type: 'start' });
+    await first.stop(); // the cloud goes down with wave 1 issued
+    expect((await store.load('ro-v4'))?.state).toBe('running');
+    await until('wave 1 runs v4 while no driver listens', () => DEVICES.slice(0, 2).every((id) => runs(id, '4.0.0')) || undefined, WAIT);
+    expect(published.filter((p) => p.version === '4.0.0').map((p) => p.deviceId)).toEqual(DEVICES.slice(0, 2));
+
+    const second = await startDriver(); // recovers, re-publishes what is owed, hears the retained reports
+    const done = await settled(second, 'ro-v4', 'completed');
+    expect(done.devices.map((x) => x.phase)).toEqual(DEVICES.map(() => 'good'));
+    const codes = second.decisions.filter((x) => x.rolloutId === 'ro-v4').map((x) => x.decision.code);
+    expect(codes).toContain('wave-started');
+    expect(codes.at(-1)).toBe('completed');
+    await until('every device reports v4 running', () => DEVICES.every((id) => runs(id, '4.0.0')) || undefined, WAIT);
+  }, 45_000);
+});
