@@ -14,8 +14,11 @@ import type { VersionMetrics } from './regression.ts';
 import { reportFromStatus } from './report.ts';
 import { applyEvent, recoverRollouts, type RolloutStore } from './store.ts';
 
-/** Publishes (retained, signed) a device's desired state so that it names `release` for `app`. */
-export type PublishDesired = (deviceId: string, release: Release, app: string) => Promise<void>;
+/**
+ * Publishes (retained, signed) a device's desired state so that it names `release` for `app`; resolves with the
+ * desired state's sequence when known, so that reports from before the device took it are not read as its answer.
+ */
+export type PublishDesired = (deviceId: string, release: Release, app: string) => Promise<number | void>;
 
 export interface RolloutDriverOptions {
   readonly store: RolloutStore;
@@ -64,6 +67,9 @@ const FINAL = new Set(['completed', 'aborted', 'rolled-back']);
 interface Active {
   readonly app: string;
   readonly targets: ReadonlySet<string>;
+  readonly releaseDigest: string;
+  /** Per device, the desired-state sequence that first named this rollout's release (or its rollback). */
+  readonly issuedSequence: Map<string, number>;
   /** The tail of this rollout's step queue. */
   tail: Promise<void>;
 }
@@ -94,6 +100,7 @@ export class RolloutDriver {
       const a = d.#track(record);
       a.tail = a.tail.then(() => d.#act(record.id, actions));
     }
+    await d.idle();
     d.#unsubscribe = await o.bus.subscribe(STATUS_FILTER, (payload, topic) => d.#onStatus(payload, topic));
     const tickMs = o.tickMs ?? 1_000;
     d.#timer = setInterval(() => d.#tickAll(), tickMs);
@@ -159,7 +166,7 @@ export class RolloutDriver {
   #track(record: RolloutRecord): Active {
     let a = this.#active.get(record.id);
     if (a === undefined) {
-      a = { app: record.app, targets: new Set(record.targets), tail: Promise.resolve() };
+      a = { app: record.app, targets: new Set(record.targets), releaseDigest: record.release.manifestDigest, issuedSequence: new Map(), tail: Promise.resolve() };
       this.#active.set(record.id, a);
     }
     return a;
@@ -192,8 +199,12 @@ export class RolloutDriver {
         continue;
       }
       const results = await Promise.allSettled(action.deviceIds.map((dev) => this.#o.publishDesired(dev, action.release, action.app)));
+      const issued = this.#active.get(id)?.issuedSequence;
       results.forEach((r, i) => {
-        if (r.status === 'fulfilled') return;
+        if (r.status === 'fulfilled') {
+          if (typeof r.value === 'number' && issued !== undefined) issued.set(action.deviceIds[i]!, r.value);
+          return;
+        }
         this.counts.publishFailures++;
         const why = r.reason instanceof Error ? r.reason.message : String(r.reason);
         this.#o.onError?.(new PublishFailed(id, action.deviceIds[i]!, `Cannot publish ${action.app} ${action.release.version} to device "${action.deviceIds[i]}": ${why}`), id);
@@ -214,11 +225,23 @@ export class RolloutDriver {
     const atMs = this.#clock();
     let fed = false;
     for (const [id, a] of this.#active) {
-      if (!a.targets.has(status.deviceId)) continue;
+      if (!a.targets.has(status.deviceId) || this.#stale(a, status)) continue;
       fed = true;
       void this.#enqueue(id, reportFromStatus(status, a.app, atMs)).catch(() => undefined);
     }
     if (fed) this.counts.reports++;
+  }
+
+  /**
+   * A report from before the device took the desired state naming this rollout's release: it still shows the
+   * outcome of the state before (an error code of an earlier rollout's rollback, say), which the engine would read
+   * as this release's failure. Reports naming the release itself are news whatever their sequence.
+   */
+  #stale(a: Active, status: Status): boolean {
+    const issued = a.issuedSequence.get(status.deviceId);
+    if (issued === undefined || (status.desiredSequence ?? 0) >= issued) return false;
+    const m = status.modules.find((x) => x.name === a.app);
+    return m === undefined || Buffer.from(m.manifestDigest).toString('hex') !== a.releaseDigest;
   }
 
   #tickAll(): void {
