@@ -32,7 +32,7 @@ export interface RolloutDriverOptions {
   readonly tickMs?: number;
   /** Each decision as the engine takes it (also kept in `decisions`). */
   readonly onDecision?: (rolloutId: string, decision: Decision) => void;
-  /** A publish that failed or a step that threw; the driver goes on (a restart re-publishes what is owed). */
+  /** A publish that failed (retried on each tick) or a step that threw; the driver goes on. */
   readonly onError?: (error: Error, rolloutId: string) => void;
 }
 
@@ -70,6 +70,8 @@ interface Active {
   readonly releaseDigest: string;
   /** Per device, the desired-state sequence that first named this rollout's release (or its rollback). */
   readonly issuedSequence: Map<string, number>;
+  /** Publishes that failed, per device (the latest wins), retried on each tick. */
+  readonly owed: Map<string, { readonly release: Release; readonly app: string }>;
   /** The tail of this rollout's step queue. */
   tail: Promise<void>;
 }
@@ -166,7 +168,7 @@ export class RolloutDriver {
   #track(record: RolloutRecord): Active {
     let a = this.#active.get(record.id);
     if (a === undefined) {
-      a = { app: record.app, targets: new Set(record.targets), releaseDigest: record.release.manifestDigest, issuedSequence: new Map(), tail: Promise.resolve() };
+      a = { app: record.app, targets: new Set(record.targets), releaseDigest: record.release.manifestDigest, issuedSequence: new Map(), owed: new Map(), tail: Promise.resolve() };
       this.#active.set(record.id, a);
     }
     return a;
@@ -198,18 +200,26 @@ export class RolloutDriver {
         this.#o.onDecision?.(id, action.decision);
         continue;
       }
-      const results = await Promise.allSettled(action.deviceIds.map((dev) => this.#o.publishDesired(dev, action.release, action.app)));
-      const issued = this.#active.get(id)?.issuedSequence;
-      results.forEach((r, i) => {
-        if (r.status === 'fulfilled') {
-          if (typeof r.value === 'number' && issued !== undefined) issued.set(action.deviceIds[i]!, r.value);
-          return;
-        }
-        this.counts.publishFailures++;
-        const why = r.reason instanceof Error ? r.reason.message : String(r.reason);
-        this.#o.onError?.(new PublishFailed(id, action.deviceIds[i]!, `Cannot publish ${action.app} ${action.release.version} to device "${action.deviceIds[i]}": ${why}`), id);
-      });
+      await this.#publish(id, action.deviceIds.map((deviceId) => ({ deviceId, release: action.release, app: action.app })));
     }
+  }
+
+  /** Publishes each device's desired state; a failure is counted, reported and owed until a later tick succeeds. */
+  async #publish(id: string, publishes: readonly { readonly deviceId: string; readonly release: Release; readonly app: string }[]): Promise<void> {
+    const a = this.#active.get(id);
+    const results = await Promise.allSettled(publishes.map((p) => this.#o.publishDesired(p.deviceId, p.release, p.app)));
+    results.forEach((r, i) => {
+      const p = publishes[i]!;
+      if (r.status === 'fulfilled') {
+        a?.owed.delete(p.deviceId);
+        if (typeof r.value === 'number') a?.issuedSequence.set(p.deviceId, r.value);
+        return;
+      }
+      a?.owed.set(p.deviceId, { release: p.release, app: p.app });
+      this.counts.publishFailures++;
+      const why = r.reason instanceof Error ? r.reason.message : String(r.reason);
+      this.#o.onError?.(new PublishFailed(id, p.deviceId, `Cannot publish ${p.app} ${p.release.version} to device "${p.deviceId}": ${why}`), id);
+    });
   }
 
   #onStatus(payload: Uint8Array, topic: string): void {
@@ -246,6 +256,12 @@ export class RolloutDriver {
 
   #tickAll(): void {
     const atMs = this.#clock();
-    for (const id of this.#active.keys()) void this.#enqueue(id, { type: 'tick', atMs }).catch(() => undefined);
+    for (const [id, a] of this.#active) {
+      if (a.owed.size > 0) {
+        // retry in the rollout's queue, so a retry never overtakes a newer publish (a rollback) to the same device
+        a.tail = a.tail.then(() => this.#publish(id, [...a.owed].map(([deviceId, p]) => ({ deviceId, ...p }))));
+      }
+      void this.#enqueue(id, { type: 'tick', atMs }).catch(() => undefined);
+    }
   }
 }

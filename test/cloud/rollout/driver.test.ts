@@ -9,7 +9,7 @@ import { startAgentProcess, type RunningAgent } from '../../../agent/daemon.ts';
 import { manifestDigest } from '../../../agent/update/verify.ts';
 import { PublishFailed, RolloutDriver, type RolloutDriverOptions } from '../../../cloud/rollout/driver.ts';
 import { MemoryRolloutStore, type Release, type RolloutRecord, type RolloutSpec } from '../../../cloud/rollout/index.ts';
-import { decodeStatus, type Status } from '../../../schemas/messages/status.ts';
+import { decodeStatus, encodeStatus, type Status } from '../../../schemas/messages/status.ts';
 import { topicFor } from '../../../schemas/topics.ts';
 import { until } from '../../agent/agent-kit.ts';
 import { e2eFleet, release, type E2eFleet, type E2eRelease } from '../../agent/e2e-kit.ts';
@@ -154,6 +154,7 @@ describe('the rollout driver on six real agents', () => {
     // the first cloud process starts the rollout but its publishes are lost (the broker link dies), then it stops
     const errors: Error[] = [];
     const first = await startDriver({
+      tickMs: 60_000, // no retry before it stops
       publishDesired: async () => {
         throw new Error('connection lost');
       },
@@ -181,5 +182,39 @@ describe('the rollout driver on six real agents', () => {
     expect(published.filter((p) => p.version === '4.0.0').map((p) => p.deviceId).sort()).toEqual([...DEVICES].sort());
     await until('every device reports v4 running', () => DEVICES.every((id) => runs(id, '4.0.0')) || undefined, WAIT);
     expect(await store.listActive()).toEqual([]); // v2 and v4 completed, v3 aborted
+    await second.stop();
   }, 45_000);
+
+  it('retries a failed publish on the next tick, and counts a report whose device id is not its topic\'s', async () => {
+    const calls: string[] = [];
+    let failNext = true;
+    const driver = await startDriver({
+      publishDesired: async (deviceId) => {
+        calls.push(deviceId);
+        if (failNext) {
+          failNext = false;
+          throw new Error('broker busy');
+        }
+      },
+    });
+    const v5 = engineRelease(release(fleet.keys, APP, '5.0.0', 5, 'good'));
+    // devices that do not exist: nothing answers, only the publishes are watched
+    const ghosts = ['dev-ghost-1', 'dev-ghost-2'];
+    await driver.create({ ...spec('ro-ghost', v5, v2), target: { kind: 'list', deviceIds: ghosts }, waves: { kind: 'fixed', sizes: [2] } }, ghosts.map((id) => ({ id, tags: {} })));
+    await driver.command('ro-ghost', { type: 'start' });
+    expect(calls).toEqual(ghosts);
+    expect(driver.counts.publishFailures).toBe(1);
+    await until('the failed publish retried', () => (calls.length >= 3 ? calls : undefined));
+    expect(calls[2]).toBe('dev-ghost-1');
+    await new Promise((r) => setTimeout(r, 500)); // more ticks: nothing more is owed
+    expect(calls).toHaveLength(3);
+
+    // dev-ro-1's report sent on dev-ghost-1's topic is refused, not read as dev-ghost-1's
+    const before = driver.counts.malformed;
+    await fleet.cloud.bus.publish(topicFor('status', 'dev-ghost-1'), encodeStatus(statuses.get(DEVICES[0]!)!), { qos: 1 });
+    await until('the mismatched report counted', () => driver.counts.malformed > before || undefined);
+    expect((await driver.record('ro-ghost'))?.devices.map((x) => x.phase)).toEqual(['issued', 'issued']);
+    await driver.command('ro-ghost', { type: 'abort' });
+    await driver.stop();
+  }, 20_000);
 });
