@@ -188,7 +188,7 @@ export class RolloutDriver {
     });
     a.tail = run.then(
       () => undefined,
-      (e: unknown) => this.#o.onError?.(e instanceof Error ? e : new Error(String(e)), id),
+      (e: unknown) => this.#call(() => this.#o.onError?.(e instanceof Error ? e : new Error(String(e)), id)),
     );
     return run;
   }
@@ -197,7 +197,7 @@ export class RolloutDriver {
     for (const action of actions) {
       if (action.kind === 'record') {
         this.#decisions.push({ rolloutId: id, decision: action.decision });
-        this.#o.onDecision?.(id, action.decision);
+        this.#call(() => this.#o.onDecision?.(id, action.decision));
         continue;
       }
       await this.#publish(id, action.deviceIds.map((deviceId) => ({ deviceId, release: action.release, app: action.app })));
@@ -218,8 +218,18 @@ export class RolloutDriver {
       a?.owed.set(p.deviceId, { release: p.release, app: p.app });
       this.counts.publishFailures++;
       const why = r.reason instanceof Error ? r.reason.message : String(r.reason);
-      this.#o.onError?.(new PublishFailed(id, p.deviceId, `Cannot publish ${p.app} ${p.release.version} to device "${p.deviceId}": ${why}`), id);
+      const error = new PublishFailed(id, p.deviceId, `Cannot publish ${p.app} ${p.release.version} to device "${p.deviceId}": ${why}`);
+      this.#call(() => this.#o.onError?.(error, id));
     });
+  }
+
+  /** Runs a caller's callback; its throw must not break a rollout's queue. */
+  #call(f: () => void): void {
+    try {
+      f();
+    } catch {
+      // the caller's problem: the rollout goes on
+    }
   }
 
   #onStatus(payload: Uint8Array, topic: string): void {
