@@ -27,3 +27,5 @@ export { reportFromStatus } from './report.ts';
 export { createRollout, step, resumeActions, progressSummary, DEFAULT_POLICY } from './engine.ts';
 export { MemoryRolloutStore, applyEvent, recoverRollouts } from './store.ts';
 export type { RolloutStore } from './store.ts';
+export { RolloutDriver, PublishFailed } from './driver.ts';
+export type { PublishDesired, RolloutDriverOptions, DriverCounts, RolloutCommand } from './driver.ts';
