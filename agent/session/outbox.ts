@@ -122,17 +122,7 @@ export class Outbox {
       }
       this.#entries.push(entry);
       this.#bytes += payload.byteLength;
-      let drops = 0;
-      while (this.#entries.length > this.#limits.maxEvents || this.#bytes > this.#limits.maxBytes) {
-        const old = this.#entries.shift()!;
-        this.#bytes -= old.payload.byteLength;
-        await this.#unlink(old.seq);
-        drops++;
-      }
-      if (drops > 0) {
-        this.#dropped += drops;
-        await this.#writeMeta();
-      }
+      await this.#trim();
       for (const l of this.#added) l();
     });
   }
@@ -232,6 +222,11 @@ export class Outbox {
     }
     if (moved) await syncDirectory(this.#dir);
     // bounds may have shrunk since the files were written
+    await this.#trim();
+  }
+
+  /** Drops the oldest events until both bounds hold, counting the drops durably. */
+  async #trim(): Promise<void> {
     let drops = 0;
     while (this.#entries.length > this.#limits.maxEvents || this.#bytes > this.#limits.maxBytes) {
       const old = this.#entries.shift()!;

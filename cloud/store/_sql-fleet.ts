@@ -271,6 +271,14 @@ export abstract class SqlFleetStore {
   }
 
   async listEvents(query: EventQuery = {}): Promise<Page<EventRecord>> {
+    return this.newestFirst('events', [['device_id', query.deviceId], ['kind', query.kind]], query, eventFromRow);
+  }
+
+  /**
+   * One page of an append-only table with an `id` column, newest first, keeping rows whose columns equal the given
+   * values (a filter whose value is undefined is left out). Table and column names come from this code, never a caller.
+   */
+  protected async newestFirst<T>(table: string, filters: readonly (readonly [string, unknown])[], query: PageQuery, fromRow: (r: Record<string, unknown>) => T): Promise<Page<T>> {
     const limit = pageLimit(query.limit);
     const where: string[] = [];
     const params: unknown[] = [];
@@ -278,16 +286,13 @@ export abstract class SqlFleetStore {
       where.push('id < ?');
       params.push(decodeCursor(query.cursor, ['number'])[0]);
     }
-    if (query.deviceId !== undefined) {
-      where.push('device_id = ?');
-      params.push(query.deviceId);
+    for (const [column, value] of filters) {
+      if (value === undefined) continue;
+      where.push(`${column} = ?`);
+      params.push(value);
     }
-    if (query.kind !== undefined) {
-      where.push('kind = ?');
-      params.push(query.kind);
-    }
-    const rows = await this.db.all(`SELECT * FROM events ${whereSql(where)} ORDER BY id DESC LIMIT ${limit + 1}`, params);
-    return toPage(rows, limit, eventFromRow, (r) => [num(r.id)]);
+    const rows = await this.db.all(`SELECT * FROM ${table} ${whereSql(where)} ORDER BY id DESC LIMIT ${limit + 1}`, params);
+    return toPage(rows, limit, fromRow, (r) => [num(r.id)]);
   }
 
   async applyRetention(nowMs: number): Promise<{ readonly events: number; readonly telemetry: number }> {

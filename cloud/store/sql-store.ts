@@ -82,19 +82,7 @@ export class SqlStore extends SqlFleetStore implements CloudStore {
   }
 
   async listRollouts(query: PageQuery & { readonly state?: RolloutState } = {}): Promise<Page<RolloutRecord>> {
-    const limit = pageLimit(query.limit);
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (query.cursor !== undefined) {
-      where.push('id < ?');
-      params.push(decodeCursor(query.cursor, ['number'])[0]);
-    }
-    if (query.state !== undefined) {
-      where.push('state = ?');
-      params.push(query.state);
-    }
-    const rows = await this.db.all(`SELECT * FROM rollouts ${whereSql(where)} ORDER BY id DESC LIMIT ${limit + 1}`, params);
-    return toPage(rows, limit, rolloutFromRow, (r) => [num(r.id)]);
+    return this.newestFirst('rollouts', [['state', query.state]], query, rolloutFromRow);
   }
 
   async updateRollout(rolloutId: string, expectedVersion: number, change: { readonly state?: RolloutState; readonly spec?: unknown; readonly atMs: number; readonly version?: number }): Promise<RolloutRecord> {
@@ -193,19 +181,7 @@ export class SqlStore extends SqlFleetStore implements CloudStore {
   }
 
   async listAudit(query: PageQuery & { readonly actor?: string } = {}): Promise<Page<AuditEntry>> {
-    const limit = pageLimit(query.limit);
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (query.cursor !== undefined) {
-      where.push('id < ?');
-      params.push(decodeCursor(query.cursor, ['number'])[0]);
-    }
-    if (query.actor !== undefined) {
-      where.push('actor = ?');
-      params.push(query.actor);
-    }
-    const rows = await this.db.all(`SELECT * FROM audit_log ${whereSql(where)} ORDER BY id DESC LIMIT ${limit + 1}`, params);
-    return toPage(rows, limit, auditFromRow, (r) => [num(r.id)]);
+    return this.newestFirst('audit_log', [['actor', query.actor]], query, auditFromRow);
   }
 
   // Leases.
