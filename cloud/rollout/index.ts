@@ -29,3 +29,5 @@ export { MemoryRolloutStore, applyEvent, recoverRollouts } from './store.ts';
 export type { RolloutStore } from './store.ts';
 export { RolloutDriver, PublishFailed } from './driver.ts';
 export type { PublishDesired, RolloutDriverOptions, DriverCounts, RolloutCommand } from './driver.ts';
+export { RolloutLeader, LeaderError, ROLLOUT_LEASE } from './leader.ts';
+export type { RolloutLeaderOptions, LeaderCounts } from './leader.ts';

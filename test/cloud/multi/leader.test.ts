@@ -1,0 +1,248 @@
+// RolloutLeader: two cloud processes' leaders on one store (one SQLite file opened twice, and one PostgreSQL schema):
+// exactly one runs a rollout driver; a stopped leader hands over at the standby's next try; a leader whose store stops
+// answering stops its driver before the lease expires, and only then does the standby take over; the fencing token
+// grows with each new holder. "Drivers" here are stand-ins that record when they run, so an overlap is seen.
+
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RolloutDriver } from '../../../cloud/rollout/driver.ts';
+import { LeaderError, ROLLOUT_LEASE, RolloutLeader, type RolloutLeaderOptions } from '../../../cloud/rollout/leader.ts';
+import { PostgresStore, SqliteStore, type CloudStore } from '../../../cloud/store/index.ts';
+import { until } from '../../agent/agent-kit.ts';
+import { dropSchemas, startPostgres, type PgServer } from '../store/pg-server.ts';
+
+const TTL = 1200;
+const EVERY = 300;
+const MARGIN = 300;
+
+const dir = mkdtempSync(join(tmpdir(), 'fleetlet-leader-'));
+let pgServer: Promise<PgServer> | undefined;
+const schemas: string[] = [];
+const open: CloudStore[] = [];
+const leaders: RolloutLeader[] = [];
+
+afterAll(async () => {
+  for (const l of leaders) await l.stop();
+  for (const s of open) await s.close().catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
+  const pg = await pgServer?.catch(() => undefined);
+  if (pg !== undefined) {
+    await dropSchemas(pg.url, schemas);
+    await pg.stop();
+  }
+});
+
+/** Two stores on one database, as two cloud processes would open it. */
+type Backend = { readonly name: string; readonly pair: () => Promise<[CloudStore, CloudStore]> };
+
+const BACKENDS: readonly Backend[] = [
+  {
+    name: 'one SQLite file',
+    pair: async () => {
+      const path = join(dir, `${randomBytes(4).toString('hex')}.db`);
+      const a = await SqliteStore.open({ path });
+      const b = await SqliteStore.open({ path });
+      open.push(a, b);
+      return [a, b];
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    pair: async () => {
+      pgServer ??= startPostgres();
+      const { url } = await pgServer;
+      const schema = `fleetlet_leader_${randomBytes(6).toString('hex')}`;
+      schemas.push(schema);
+      const a = await PostgresStore.open({ connectionString: url, schema, maxConnections: 2 });
+      const b = await PostgresStore.open({ connectionString: url, schema, maxConnections: 2 });
+      open.push(a, b);
+      return [a, b];
+    },
+  },
+];
+
+/** What the stand-in drivers did, in the order it happened. */
+class World {
+  readonly log: string[] = [];
+  readonly running = new Set<string>();
+  overlaps = 0;
+
+  driverFor(holder: string): () => Promise<RolloutDriver> {
+    return async () => {
+      if (this.running.size > 0) this.overlaps++;
+      this.running.add(holder);
+      this.log.push(`${holder} drives`);
+      let stopped = false;
+      return {
+        stop: async () => {
+          if (stopped) return;
+          stopped = true;
+          this.running.delete(holder);
+          this.log.push(`${holder} stopped`);
+        },
+      } as unknown as RolloutDriver;
+    };
+  }
+
+  async leader(store: CloudStore, holder: string, over: Partial<RolloutLeaderOptions> = {}): Promise<RolloutLeader> {
+    const l = await RolloutLeader.start({
+      store,
+      holder,
+      ttlMs: TTL,
+      renewEveryMs: EVERY,
+      marginMs: MARGIN,
+      startDriver: this.driverFor(holder),
+      onChange: (leading) => this.log.push(`${holder} ${leading ? 'leads' : 'stands by'}`),
+      ...over,
+    });
+    leaders.push(l);
+    return l;
+  }
+}
+
+/** A store whose lease calls wait for `gate` while `hang` is on (a database that stops answering). */
+function hanging(store: CloudStore): { store: CloudStore; hang: () => void; release: () => void } {
+  let gate: Promise<void> | undefined;
+  let open = (): void => {};
+  const wrapped = new Proxy(store, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      if (prop === 'renewLease' || prop === 'tryAcquireLease') {
+        return async (...args: unknown[]) => {
+          if (gate !== undefined) await gate;
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return (v as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
+  return {
+    store: wrapped,
+    hang: () => {
+      gate = new Promise((r) => (open = r));
+    },
+    release: () => {
+      gate = undefined;
+      open();
+    },
+  };
+}
+
+describe.each(BACKENDS)('RolloutLeader on $name', ({ pair }) => {
+  it('one of two processes leads and runs the only driver; stop hands over to the other at its next try', async () => {
+    const [sa, sb] = await pair();
+    const w = new World();
+    const a = await w.leader(sa, 'proc-a');
+    const b = await w.leader(sb, 'proc-b');
+    expect(a.leading).toBe(true);
+    expect(a.driver).toBeDefined();
+    expect(b.leading).toBe(false);
+    expect(b.driver).toBeUndefined();
+    expect(await b.leader()).toBe('proc-a');
+    const first = a.lease!;
+    // several renewals later the same process leads, on the same token
+    await new Promise((r) => setTimeout(r, EVERY * 4));
+    expect([a.leading, b.leading]).toEqual([true, false]);
+    expect((await sa.getLease(ROLLOUT_LEASE))?.token).toBe(first.token);
+
+    await a.stop();
+    expect(a.leading).toBe(false);
+    await until('proc-b leads', () => b.leading || undefined, TTL * 5);
+    expect(b.lease!.token).toBeGreaterThan(first.token);
+    expect(w.overlaps).toBe(0);
+    expect(w.log).toEqual(['proc-a drives', 'proc-a leads', 'proc-a stopped', 'proc-a stands by', 'proc-b drives', 'proc-b leads']);
+    await b.stop();
+    expect(w.running.size).toBe(0);
+    expect(await sb.getLease(ROLLOUT_LEASE)).toBeUndefined(); // given up, not left to run out
+  });
+
+  it('a leader whose store stops answering stops its driver before its lease expires; the other takes over after expiry', async () => {
+    const [sa, sb] = await pair();
+    const w = new World();
+    const h = hanging(sa);
+    const a = await w.leader(h.store, 'proc-a');
+    const b = await w.leader(sb, 'proc-b');
+    expect(a.leading).toBe(true);
+    const token = a.lease!.token;
+    h.hang();
+    const hungAt = Date.now();
+    await until('proc-a stands by', () => !a.leading || undefined, TTL * 5);
+    const lease = await sb.getLease(ROLLOUT_LEASE);
+    // its driver stopped while the lease in the store still named it and had not run out
+    expect(w.log).toContain('proc-a stopped');
+    expect(lease?.holder === 'proc-a' ? 'held' : 'taken').toBe('held');
+    await until('proc-b leads', () => b.leading || undefined, TTL * 5);
+    expect(b.lease!.token).toBe(token + 1);
+    expect(Date.now() - hungAt).toBeGreaterThanOrEqual(TTL - EVERY - MARGIN); // not before the lease could have expired
+    // the store answers again: the renewal that was waiting is refused, and proc-a stays a standby
+    h.release();
+    await new Promise((r) => setTimeout(r, EVERY * 3));
+    expect([a.leading, b.leading]).toEqual([false, true]);
+    expect(w.overlaps).toBe(0);
+    expect(w.log.indexOf('proc-a stands by')).toBeLessThan(w.log.indexOf('proc-b drives'));
+    expect(w.log.filter((x) => x.endsWith('drives'))).toEqual(['proc-a drives', 'proc-b drives']);
+  });
+
+  it('a renewal that throws stops the driver at once; the leader takes its own unexpired lease back on the next try', async () => {
+    const [sa, sb] = await pair();
+    const w = new World();
+    let fail = false;
+    const flaky = new Proxy(sa, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (prop === 'renewLease') return async (...args: unknown[]) => {
+          if (fail) {
+            fail = false;
+            throw new Error('connection reset');
+          }
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const errors: Error[] = [];
+    const a = await w.leader(flaky, 'proc-a', { onError: (e) => errors.push(e) });
+    const b = await w.leader(sb, 'proc-b');
+    const token = a.lease!.token;
+    fail = true;
+    await until('proc-a re-elected', () => (a.counts.elected === 2 && a.leading) || undefined, TTL * 5);
+    expect(errors.map((e) => e.message)).toEqual(['connection reset']);
+    expect(a.counts.demoted).toBe(1);
+    expect(a.lease!.token).toBe(token); // the same lease: no other process held it in between
+    expect(b.leading).toBe(false);
+    expect(w.overlaps).toBe(0);
+    expect(w.log).toEqual(['proc-a drives', 'proc-a leads', 'proc-a stopped', 'proc-a stands by', 'proc-a drives', 'proc-a leads']);
+  });
+});
+
+describe('RolloutLeader options', () => {
+  it('refuses a renewal period and margin that do not fit in the lease', async () => {
+    const store = await SqliteStore.open({ path: ':memory:' });
+    open.push(store);
+    const startDriver = async (): Promise<RolloutDriver> => {
+      throw new Error('not reached');
+    };
+    await expect(RolloutLeader.start({ store, holder: 'x', ttlMs: 300, renewEveryMs: 200, marginMs: 100, startDriver })).rejects.toBeInstanceOf(LeaderError);
+    await expect(RolloutLeader.start({ store, holder: 'x', ttlMs: 1.5, startDriver })).rejects.toThrow(/lease of 1.5 ms/);
+    expect(await store.getLease(ROLLOUT_LEASE)).toBeUndefined();
+  });
+
+  it('a driver that fails to start gives the lease up, so the other process can lead', async () => {
+    const store = await SqliteStore.open({ path: join(dir, 'fail-start.db') });
+    open.push(store);
+    const errors: string[] = [];
+    const l = await RolloutLeader.start({
+      store, holder: 'broken', ttlMs: TTL, renewEveryMs: EVERY, marginMs: MARGIN,
+      startDriver: async () => { throw new Error('no broker'); },
+      onError: (e) => errors.push(e.message),
+    });
+    leaders.push(l);
+    expect(l.leading).toBe(false);
+    expect(errors).toEqual(['no broker']);
+    expect(await store.getLease(ROLLOUT_LEASE)).toBeUndefined();
+  });
+});
