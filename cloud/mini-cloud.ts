@@ -4,18 +4,17 @@
 // agent's end-to-end tests and the crash sweep run against it; `fleetlet cloud` (the cloud issue) grows from it.
 
 import { join } from 'node:path';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
-import { Aedes } from 'aedes';
 import { busFromClient } from '../agent/session/client-bus.ts';
 import type { MessageBus } from '../agent/session/bus.ts';
 import type { CoseSigner } from '../agent/update/cose.ts';
 import { manifestDigest } from '../agent/update/verify.ts';
-import { brokerAuth, type AuthDenial } from './broker/auth.ts';
+import type { AuthDenial } from './broker/auth.ts';
 import { BlobStore } from './chunks/blob-store.ts';
 import { ChunkService } from './chunks/chunk-service.ts';
 import { EnrollmentService } from './enroll/service.ts';
 import { DesiredStatePublisher, type PublishedState } from './state/publisher.ts';
+import { startEmbeddedBroker } from './service/embedded-broker.ts';
 
 export interface MiniCloudOptions {
   readonly dataDir: string;
@@ -62,7 +61,7 @@ export class MiniCloud {
     const denials: AuthDenial[] = [];
     const embedded = o.broker === undefined || 'embedded' in o.broker;
     if (embedded) {
-      const auth = brokerAuth({
+      const broker = await startEmbeddedBroker({
         devices: {
           checkPassword: async (id, pw) => (await enrollmentRef?.checkPassword(id, pw)) ?? false,
           mayEnroll: async (id) => (await enrollmentRef?.mayEnroll(id)) ?? true,
@@ -72,24 +71,11 @@ export class MiniCloud {
           denials.push(d);
           if (denials.length > 1000) denials.shift();
         },
+        ...(o.broker !== undefined && 'embedded' in o.broker && o.broker.port !== undefined ? { port: o.broker.port } : {}),
       });
-      const aedes = await Aedes.createBroker({ authenticate: auth.authenticate, authorizePublish: auth.authorizePublish, authorizeSubscribe: auth.authorizeSubscribe });
-      // no Nagle on the broker's sockets: small MQTT packets would wait for ACKs (see agent/session/_connection.ts)
-      const server: Server = createServer((socket) => {
-        socket.setNoDelay(true);
-        aedes.handle(socket);
-      });
-      const port = o.broker !== undefined && 'embedded' in o.broker ? (o.broker.port ?? 0) : 0;
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, '127.0.0.1', () => resolve());
-      });
-      url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      url = broker.url;
       login = cloudLogin;
-      closeBroker = async () => {
-        await new Promise<void>((resolve) => aedes.close(() => resolve()));
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-      };
+      closeBroker = () => broker.close();
     } else {
       const b = o.broker as { url: string; username?: string; password?: string };
       url = b.url;

@@ -49,11 +49,32 @@ export interface EnrollmentStats {
   overflow: number;
 }
 
+/** An operator's decision on a device that holds no credentials yet, as kept outside the service. */
+export interface EnrollmentDecision {
+  /** accepted: credentials are issued at its next request; refused and retired: every request is refused. */
+  readonly state: 'pending' | 'accepted' | 'refused' | 'retired';
+  /** The key the decision is about (a request signed by another key is not the device the operator saw). */
+  readonly publicKey: Uint8Array;
+  readonly note?: string;
+}
+
+/**
+ * Where pending requests and operators' decisions live when they must survive a restart and reach every cloud process
+ * (the cloud store); without one they live in this service's memory only.
+ */
+export interface EnrollmentDecisions {
+  decisionOf(deviceId: string): Promise<EnrollmentDecision | undefined>;
+  /** Records a request waiting for an operator (never over a decision already taken). */
+  putPending(request: EnrollmentRequest, atMs: number): Promise<void>;
+}
+
 export interface EnrollmentServiceOptions {
   /** The signed trust update (COSE_Sign bytes) a newly enrolled device starts from. */
   readonly trust: Uint8Array;
   /** Default: an in-memory store. */
   readonly store?: EnrollmentStore;
+  /** Pending requests and operators' decisions kept outside (default: in memory only). */
+  readonly decisions?: EnrollmentDecisions;
   /** Accept every valid request at once (tests, demos), or those the function approves. */
   readonly autoAccept?: boolean | ((request: EnrollmentRequest) => boolean);
   /** One-time tokens: a request carrying an unused one is accepted at once; a wrong one is refused ("bad-token"). */
@@ -135,7 +156,25 @@ export class EnrollmentService {
    */
   async mayEnroll(deviceId: string): Promise<boolean> {
     const d = await this.store.get(deviceId);
-    return d === undefined || d.confirmedAtMs === undefined;
+    if (d !== undefined) return d.confirmedAtMs === undefined;
+    // a retired device id stays retired until an operator deletes its record
+    return (await this.options.decisions?.decisionOf(deviceId))?.state !== 'retired';
+  }
+
+  /** True when this service holds a request of the device waiting for an operator. */
+  hasPending(deviceId: string): boolean {
+    return this.pendingByDevice.has(deviceId);
+  }
+
+  /**
+   * Forgets what this service holds in memory for the device (a waiting request, credentials not yet used) without
+   * touching its stored record: for a device retired or refused elsewhere.
+   */
+  revoke(deviceId: string): Promise<void> {
+    return this.serial(async () => {
+      this.pendingByDevice.delete(deviceId);
+      this.unconfirmed.delete(deviceId);
+    });
   }
 
   /**
@@ -222,6 +261,16 @@ export class EnrollmentService {
       // The device proved it holds the enrolled key and has lost its credentials: issue new ones.
       return this.acceptRequest(request);
     }
+    const decided = await this.options.decisions?.decisionOf(request.deviceId);
+    if (decided?.state === 'retired') return this.answer(request, { status: 'refused', code: 'retired', message: 'this device id was retired by an operator' });
+    if (decided?.state === 'refused' && hex(decided.publicKey) === hex(request.publicKey)) {
+      return this.answer(request, { status: 'refused', code: 'refused', ...(decided.note === undefined ? {} : { message: decided.note }) });
+    }
+    if (decided?.state === 'accepted') {
+      if (hex(decided.publicKey) !== hex(request.publicKey)) return this.answer(request, { status: 'refused', code: 'already-enrolled', message: 'another key pair is enrolled under this device id' });
+      this.pendingByDevice.delete(request.deviceId);
+      return this.acceptRequest(request);
+    }
     if (this.tokens !== undefined && request.token !== undefined) {
       if (!this.tokens.delete(request.token)) return this.answer(request, { status: 'refused', code: 'bad-token', message: 'the enrollment token is unknown or was used' });
       this.pendingByDevice.delete(request.deviceId);
@@ -240,6 +289,7 @@ export class EnrollmentService {
     if (before !== undefined && hex(before.request.publicKey) !== hex(request.publicKey)) this.stats.replaced++;
     this.pendingByDevice.delete(request.deviceId);
     this.pendingByDevice.set(request.deviceId, { request, receivedAtMs: this.clock() });
+    await this.options.decisions?.putPending(request, this.clock());
     return this.answer(request, { status: 'pending', retryAfterMs: this.options.retryAfterMs ?? 30_000 });
   }
 

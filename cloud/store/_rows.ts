@@ -2,8 +2,8 @@
 // and SQLite as a number; both become numbers here (every stored number is below 2^53).
 import type { Row } from './_driver.ts';
 import type {
-  AuditEntry, DeviceRecord, EnrollmentRecord, EnrollmentState, EventRecord, Lease, ModuleStatusRecord, ReleaseRecord,
-  RolloutDecision, RolloutRecord, RolloutState, RolloutTarget, TargetState, TelemetryPoint,
+  AuditEntry, DesiredModuleRecord, DesiredStateRecord, DeviceRecord, EnrollmentRecord, EnrollmentState, EventRecord, Lease, ModuleStatusRecord, ReleaseRecord,
+  RolloutDecision, RolloutRecord, RolloutRequestRecord, RolloutState, RolloutTarget, TargetState, TelemetryPoint,
 } from './types.ts';
 
 export const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
@@ -122,4 +122,19 @@ export function auditFromRow(r: Row): AuditEntry {
 
 export function leaseFromRow(name: string, r: Row): Lease {
   return { name, holder: str(r.holder), expiresAtMs: num(r.expires_at_ms), token: num(r.token) };
+}
+
+export function desiredStateFromRow(r: Row): DesiredStateRecord {
+  return {
+    deviceId: str(r.device_id),
+    sequence: num(r.sequence),
+    modules: json(r.modules) as DesiredModuleRecord[],
+    ...opt('signed', r.signed === null ? undefined : bytes(r.signed)),
+    ...opt('trust', r.trust === null ? undefined : bytes(r.trust)),
+    updatedAtMs: num(r.updated_at_ms),
+  };
+}
+
+export function rolloutRequestFromRow(r: Row): RolloutRequestRecord {
+  return { rolloutId: str(r.rollout_id), createdBy: str(r.created_by), request: json(r.request), createdAtMs: num(r.created_at_ms) };
 }

@@ -1,10 +1,12 @@
 // Backs cloud/enroll's EnrollmentStore with the cloud store: the enrolled devices are the enrollment records in
 // state 'accepted'. A retired device is no longer enrolled (its password hash is gone), so the broker refuses it.
+import type { EnrollmentRequest } from '../../schemas/messages/enrollment.ts';
+import type { EnrollmentDecision, EnrollmentDecisions } from '../enroll/service.ts';
 import type { EnrolledDevice, EnrollmentStore } from '../enroll/store.ts';
 import type { CloudStore } from './store.ts';
 import type { EnrollmentRecord } from './types.ts';
 
-export class CloudEnrollmentStore implements EnrollmentStore {
+export class CloudEnrollmentStore implements EnrollmentStore, EnrollmentDecisions {
   readonly #store: CloudStore;
 
   constructor(store: CloudStore) {
@@ -40,6 +42,27 @@ export class CloudEnrollmentStore implements EnrollmentStore {
 
   async delete(deviceId: string): Promise<void> {
     await this.#store.deleteEnrollment(deviceId);
+  }
+
+  /** The stored decision on a device that holds no credentials (an accepted one with a password is `get`'s). */
+  async decisionOf(deviceId: string): Promise<EnrollmentDecision | undefined> {
+    const r = await this.#store.getEnrollment(deviceId);
+    if (r === undefined || (r.state === 'accepted' && r.passwordHash !== undefined)) return undefined;
+    return { state: r.state, publicKey: r.publicKey, ...(r.note === undefined ? {} : { note: r.note }) };
+  }
+
+  /** Stores the request as pending, unless a decision on the device is stored already (a newer request replaces a pending one). */
+  async putPending(request: EnrollmentRequest, atMs: number): Promise<void> {
+    const before = await this.#store.getEnrollment(request.deviceId);
+    if (before !== undefined && before.state !== 'pending') return;
+    await this.#store.putEnrollment({
+      deviceId: request.deviceId,
+      deviceClass: request.deviceClass,
+      state: 'pending',
+      publicKey: request.publicKey,
+      boxKey: request.boxKey,
+      requestedAtMs: atMs,
+    });
   }
 
   /** Every accepted device (read page by page). */

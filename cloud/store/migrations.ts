@@ -68,6 +68,18 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at_ms BIGINT NOT NULL, token BIGINT NOT NULL)`,
     ],
   },
+  {
+    version: 2,
+    description: 'desired states (per-device sequence, modules, signed bytes, trust) and the operator requests behind rollouts',
+    statements: [
+      // sequence 0 with no signed bytes: a row that holds only a trust update so far.
+      `CREATE TABLE desired_states (
+        device_id TEXT PRIMARY KEY, sequence BIGINT NOT NULL, modules TEXT NOT NULL, signed {BYTES}, trust {BYTES},
+        updated_at_ms BIGINT NOT NULL)`,
+      `CREATE TABLE rollout_requests (
+        rollout_id TEXT PRIMARY KEY, created_by TEXT NOT NULL, request TEXT NOT NULL, created_at_ms BIGINT NOT NULL)`,
+    ],
+  },
 ];
 
 /** The schema version this code writes. */

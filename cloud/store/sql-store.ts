@@ -5,14 +5,15 @@
 // processes.
 import type { SqlDriver } from './_driver.ts';
 import { decodeCursor, pageLimit, toPage } from './_paging.ts';
-import { auditFromRow, decisionFromRow, leaseFromRow, num, releaseFromRow, rolloutFromRow, targetFromRow } from './_rows.ts';
+import { auditFromRow, decisionFromRow, desiredStateFromRow, leaseFromRow, num, releaseFromRow, rolloutFromRow, rolloutRequestFromRow, targetFromRow } from './_rows.ts';
 import { SqlFleetStore } from './_sql-fleet.ts';
+import { bindValue } from './_driver.ts';
 import { BATCH, checkMs, checkTtl, isoJson, notFound, whereSql, type SqlStoreOptions } from './_sql-util.ts';
 import { StoreError } from './errors.ts';
 import type { CloudStore } from './store.ts';
 import type {
-  AuditEntry, Lease, NewRollout, Page, PageQuery, ReleaseRecord, RolloutDecision, RolloutRecord, RolloutState,
-  RolloutTarget, TargetState,
+  AuditEntry, DesiredStateRecord, Lease, NewRollout, Page, PageQuery, ReleaseRecord, RolloutDecision, RolloutRecord,
+  RolloutRequestRecord, RolloutState, RolloutTarget, TargetState,
 } from './types.ts';
 
 export type { SqlStoreOptions } from './_sql-util.ts';
@@ -171,6 +172,67 @@ export class SqlStore extends SqlFleetStore implements CloudStore {
     }
     const rows = await this.db.all(`SELECT * FROM rollout_decisions WHERE rollout_id = ?${after} ORDER BY id LIMIT ${limit + 1}`, params);
     return toPage(rows, limit, decisionFromRow, (r) => [num(r.id)]);
+  }
+
+  // Desired states.
+
+  async getDesiredState(deviceId: string): Promise<DesiredStateRecord | undefined> {
+    const rows = await this.db.all('SELECT * FROM desired_states WHERE device_id = ?', [deviceId]);
+    return rows.length === 0 ? undefined : desiredStateFromRow(rows[0]!);
+  }
+
+  async putDesiredState(d: Omit<DesiredStateRecord, 'trust'>, expectedSequence: number | undefined): Promise<boolean> {
+    checkMs('desired-state time', d.updatedAtMs);
+    if (!Number.isSafeInteger(d.sequence) || d.sequence < (expectedSequence ?? 0)) {
+      throw new StoreError('bad-value', `Cannot store desired state ${d.sequence} of device "${d.deviceId}": need an integer >= ${expectedSequence ?? 0}`);
+    }
+    const values = [d.sequence, JSON.stringify(d.modules), d.signed, d.updatedAtMs].map(bindValue);
+    if (expectedSequence === undefined) {
+      const n = await this.db.run(
+        'INSERT INTO desired_states (device_id, sequence, modules, signed, trust, updated_at_ms) VALUES (?, ?, ?, ?, NULL, ?) ON CONFLICT (device_id) DO NOTHING',
+        [d.deviceId, ...values],
+      );
+      return n === 1;
+    }
+    const n = await this.db.run('UPDATE desired_states SET sequence = ?, modules = ?, signed = ?, updated_at_ms = ? WHERE device_id = ? AND sequence = ?', [...values, d.deviceId, expectedSequence]);
+    return n === 1;
+  }
+
+  async setDesiredTrust(deviceId: string, trust: Uint8Array, atMs: number): Promise<void> {
+    checkMs('trust time', atMs);
+    await this.db.run(
+      `INSERT INTO desired_states (device_id, sequence, modules, signed, trust, updated_at_ms) VALUES (?, 0, '[]', NULL, ?, ?)
+       ON CONFLICT (device_id) DO UPDATE SET trust = excluded.trust`,
+      [deviceId, trust, atMs].map(bindValue),
+    );
+  }
+
+  async listDesiredStates(query: PageQuery = {}): Promise<Page<DesiredStateRecord>> {
+    const limit = pageLimit(query.limit);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.cursor !== undefined) {
+      where.push('device_id > ?');
+      params.push(decodeCursor(query.cursor, ['string'])[0]);
+    }
+    const rows = await this.db.all(`SELECT * FROM desired_states ${whereSql(where)} ORDER BY device_id LIMIT ${limit + 1}`, params);
+    return toPage(rows, limit, desiredStateFromRow, (r) => [String(r.device_id)]);
+  }
+
+  // Rollout requests.
+
+  async putRolloutRequest(r: RolloutRequestRecord): Promise<boolean> {
+    checkMs('rollout time', r.createdAtMs);
+    const n = await this.db.run(
+      'INSERT INTO rollout_requests (rollout_id, created_by, request, created_at_ms) VALUES (?, ?, ?, ?) ON CONFLICT (rollout_id) DO NOTHING',
+      [r.rolloutId, r.createdBy, isoJson(r.request), r.createdAtMs],
+    );
+    return n === 1;
+  }
+
+  async getRolloutRequest(rolloutId: string): Promise<RolloutRequestRecord | undefined> {
+    const rows = await this.db.all('SELECT * FROM rollout_requests WHERE rollout_id = ?', [rolloutId]);
+    return rows.length === 0 ? undefined : rolloutRequestFromRow(rows[0]!);
   }
 
   // Audit log.

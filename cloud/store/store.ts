@@ -1,9 +1,9 @@
 // The cloud's store interface: every record the cloud keeps, behind async methods that an in-process SQLite database
 // and a PostgreSQL server shared by several cloud processes both implement (SqliteStore, PostgresStore).
 import type {
-  AuditEntry, DeviceRecord, DeviceUpsert, EnrollmentRecord, EnrollmentState, EventQuery, EventRecord, Lease,
+  AuditEntry, DesiredStateRecord, DeviceRecord, DeviceUpsert, EnrollmentRecord, EnrollmentState, EventQuery, EventRecord, Lease,
   ModuleStatusRecord, NewRollout, Page, PageQuery, ReleaseRecord, RolloutDecision, RolloutRecord, RolloutState,
-  RolloutTarget, TargetState, TelemetryPoint, TelemetryQuery,
+  RolloutRequestRecord, RolloutTarget, TargetState, TelemetryPoint, TelemetryQuery,
 } from './types.ts';
 
 /**
@@ -91,6 +91,25 @@ export interface CloudStore {
   recordDecision(decision: RolloutDecision): Promise<void>;
   /** Decisions oldest first. */
   listDecisions(rolloutId: string, query?: PageQuery): Promise<Page<RolloutDecision>>;
+
+  // Desired states: one row per device, written by compare-and-set on its sequence so that cloud processes sharing the
+  // database never sign two states under one sequence.
+  getDesiredState(deviceId: string): Promise<DesiredStateRecord | undefined>;
+  /**
+   * Writes the device's desired state if the stored sequence is still `expectedSequence` (undefined: no row yet; a row
+   * holding only a trust update is at sequence 0); false when another writer got there first. The trust update stored
+   * with it is kept. @throws StoreError 'bad-value' (sequence below `expectedSequence`)
+   */
+  putDesiredState(state: Omit<DesiredStateRecord, 'trust'>, expectedSequence: number | undefined): Promise<boolean>;
+  /** Records the trust update last published to the device (creating its row at sequence 0 if needed). */
+  setDesiredTrust(deviceId: string, trust: Uint8Array, atMs: number): Promise<void>;
+  /** Every device's desired-state row, by device id. */
+  listDesiredStates(query?: PageQuery): Promise<Page<DesiredStateRecord>>;
+
+  // What operators asked of rollouts beyond the engine's record (rollback release, automatic rollback, creator).
+  /** Stores the request; false when the rollout id already has one. */
+  putRolloutRequest(request: RolloutRequestRecord): Promise<boolean>;
+  getRolloutRequest(rolloutId: string): Promise<RolloutRequestRecord | undefined>;
 
   // Audit log.
   audit(entry: AuditEntry): Promise<void>;

@@ -190,6 +190,38 @@ export interface Lease {
   readonly token: number;
 }
 
+/** One module of a desired state as the store keeps it. */
+export interface DesiredModuleRecord {
+  readonly name: string;
+  /** Hex SHA-256 of the signed manifest. */
+  readonly manifestDigest: string;
+  readonly settings: Readonly<Record<string, string>>;
+  /** The release's version, for views (devices read only the digest). */
+  readonly version?: string;
+}
+
+/** The last desired state the cloud signed for a device, and the last trust update it published to it. */
+export interface DesiredStateRecord {
+  readonly deviceId: string;
+  /** Sequence of the last signed state; 0 before the first. Never reused, never lowered. */
+  readonly sequence: number;
+  readonly modules: readonly DesiredModuleRecord[];
+  /** The COSE_Sign1 bytes as published; absent before the first state and once cleared (a retired device). */
+  readonly signed?: Uint8Array;
+  /** The signed trust update (COSE_Sign) last published to the device. */
+  readonly trust?: Uint8Array;
+  readonly updatedAtMs: number;
+}
+
+/** What an operator asked for when creating a rollout (options the rollout engine's record does not hold). */
+export interface RolloutRequestRecord {
+  readonly rolloutId: string;
+  readonly createdBy: string;
+  /** The request as JSON-compatible data. */
+  readonly request: unknown;
+  readonly createdAtMs: number;
+}
+
 /** How long history is kept; older events and telemetry are removed by `applyRetention`. */
 export interface Retention {
   readonly eventsMs: number;
