@@ -1,4 +1,4 @@
-// The fleetlet dashboard in Debian chromium against the HTTP API over an in-memory fleet: what the page shows comes
+// The fleetlet dashboard in Debian chromium against the real HTTP API (cloud/http) over an in-memory fleet: what the page shows comes
 // from the API, commands carry the operator token, refusals show the API's message, and no secret reaches the page.
 
 import { writeFile } from 'node:fs/promises';
@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startHttpApi, type HttpApi } from '../../../cloud/http/index.ts';
 import { OpsError } from '../../../cloud/service/ops.ts';
 import { ARTIFACTS, launchChromium } from './browser.ts';
 import { FakeFleetOps, device, rollout } from './fake-ops.ts';
-import { startStandInApi } from './stand-in-api.ts';
 
 const DASHBOARD = fileURLToPath(new URL('../../../cloud/http/dashboard/', import.meta.url));
 const TOKEN = 'op-token-alice-0123456789abcdef';
@@ -19,7 +19,7 @@ const PASSWORD_HASH = 'f1e2d3c4'.repeat(8);
 
 let browser: Browser;
 let ops: FakeFleetOps;
-let api: { url: string; close(): Promise<void> };
+let api: HttpApi;
 let context: BrowserContext;
 let page: Page;
 let pageErrors: string[];
@@ -34,7 +34,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   ops = new FakeFleetOps();
-  api = await startStandInApi(ops, { dashboardDir: DASHBOARD, operators: [{ name: 'alice', token: TOKEN }, { name: 'bob', token: OTHER_TOKEN }] });
+  api = await startHttpApi(ops, { port: 0, dashboardDir: DASHBOARD, operators: [{ name: 'alice', token: TOKEN }, { name: 'bob', token: OTHER_TOKEN }] });
   context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   page = await context.newPage();
   page.setDefaultTimeout(5000);
