@@ -21,6 +21,7 @@ import { ChunkService } from '../chunks/chunk-service.ts';
 import { EnrollmentService } from '../enroll/service.ts';
 import { RegistryIngest } from '../ingest/registry.ts';
 import { RolloutDriver } from '../rollout/driver.ts';
+import { RolloutLeader } from '../rollout/leader.ts';
 import type { VersionMetrics } from '../rollout/regression.ts';
 import { CloudEnrollmentStore } from '../store/enrollment-adapter.ts';
 import { PostgresStore } from '../store/postgres.ts';
@@ -32,6 +33,10 @@ import type { CloudLog, FleetCloudConfig } from './config.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
 import { CloudFleetOps } from './fleet-ops.ts';
 import type { FleetOps } from './ops.ts';
+import { sharedBus } from './shared-bus.ts';
+
+/** The shared subscription group of the cloud processes (broker.shared). */
+export const CLOUD_SHARE_GROUP = 'fleetlet-cloud';
 
 /** Why the cloud could not start. */
 export class FleetCloudError extends Error {
@@ -65,9 +70,15 @@ export class FleetCloud {
     readonly enrollment: EnrollmentService,
     readonly desired: StoreDesiredStates,
     readonly ingest: RegistryIngest,
-    readonly driver: RolloutDriver,
+    /** Whether this process drives rollouts (one of the processes sharing the store does). */
+    readonly leader: RolloutLeader,
     readonly ops: FleetOps & CloudFleetOps,
   ) {}
+
+  /** This process's rollout driver while it leads rollouts; undefined while another process does. */
+  get driver(): RolloutDriver | undefined {
+    return this.leader.driver;
+  }
 
   /**
    * Starts every part in order (store, trust, broker, connection, chunks, enrollment, ingest, desired states, rollouts),
@@ -152,14 +163,18 @@ export class FleetCloud {
       client.on('connect', noDelay);
       client.on('error', (e) => log('warn', 'broker connection error', { error: e.message }));
       const bus = busFromClient(client);
+      // What each device message needs once: with several processes on a shared broker, one of them gets it.
+      const shared = !('embedded' in b) && b.shared === true;
+      if (shared && b.protocolVersion !== 5) throw new FleetCloudError('broker', 'Cannot share the broker between cloud processes (broker.shared) without MQTT 5: set broker.protocolVersion to 5');
+      const deviceBus = shared ? sharedBus(bus, CLOUD_SHARE_GROUP) : bus;
 
       const blobs = await BlobStore.open(join(config.dataDir, 'blobs'));
-      const chunks = new ChunkService(bus, { store: blobs, rateLimit: config.chunkRate ?? { perSecond: 200, burst: 100 } });
+      const chunks = new ChunkService(deviceBus, { store: blobs, rateLimit: config.chunkRate ?? { perSecond: 200, burst: 100 } });
       await chunks.start();
       closers.push(() => chunks.stop());
 
       const enrollStore = new CloudEnrollmentStore(store);
-      const enrollment = await EnrollmentService.start(bus, {
+      const enrollment = await EnrollmentService.start(deviceBus, {
         trust: config.trust,
         store: enrollStore,
         decisions: enrollStore,
@@ -172,7 +187,7 @@ export class FleetCloud {
       enrollmentRef = enrollment;
       closers.push(() => enrollment.stop());
 
-      const ingest = await RegistryIngest.start(bus, store, {
+      const ingest = await RegistryIngest.start(deviceBus, store, {
         now: clock,
         onProblem: (p) => log(p.code === 'store-failed' ? 'warn' : 'debug', 'ingest dropped a message', { code: p.code, topic: p.topic, error: p.message }),
       });
@@ -202,8 +217,9 @@ export class FleetCloud {
       const republished = await desired.republishAll();
 
       let opsRef: CloudFleetOps | undefined;
-      let driverRef: RolloutDriver | undefined;
-      const driver = await RolloutDriver.start({
+      // Only the process holding the 'rollouts' lease runs a driver; it subscribes plainly (it needs every status).
+      let leaderRef: RolloutLeader | undefined;
+      const startDriver = (): Promise<RolloutDriver> => RolloutDriver.start({
         store: new CloudRolloutStore(store, processId),
         bus,
         clock,
@@ -215,14 +231,24 @@ export class FleetCloud {
         },
         onError: (e, rolloutId) => log('warn', 'rollout error', { rolloutId, error: e.message }),
       });
-      driverRef = driver;
-      closers.push(() => driver.stop());
+      const leader = await RolloutLeader.start({
+        store,
+        holder: processId,
+        ...(config.rolloutLease?.ttlMs === undefined ? {} : { ttlMs: config.rolloutLease.ttlMs }),
+        ...(config.rolloutLease?.renewEveryMs === undefined ? {} : { renewEveryMs: config.rolloutLease.renewEveryMs }),
+        startDriver,
+        onChange: (leading) => log('info', leading ? 'leading rollouts' : 'standing by for rollouts', { processId }),
+        onError: (e) => log('warn', 'rollout lease', { error: e.message }),
+      });
+      leaderRef = leader;
+      closers.push(() => leader.stop());
       const autoRollback = async (rolloutId: string): Promise<void> => {
         try {
           if (opsRef === undefined || !(await opsRef.autoRollback(rolloutId))) return;
           const release = await opsRef.rollbackReleaseOf(rolloutId);
-          if (release === undefined || driverRef === undefined) return;
-          const r = await driverRef.command(rolloutId, { type: 'roll-back', release, by: 'cloud' });
+          const driverNow = leaderRef?.driver;
+          if (release === undefined || driverNow === undefined) return;
+          const r = await driverNow.command(rolloutId, { type: 'roll-back', release, by: 'cloud' });
           await store.audit({ atMs: clock(), actor: 'cloud', action: 'roll-back-rollout', subject: rolloutId, detail: { automatic: true, ok: r.ok } });
         } catch (e) {
           log('warn', 'automatic rollback failed', { rolloutId, error: (e as Error).message });
@@ -235,13 +261,13 @@ export class FleetCloud {
         verifier,
         desired,
         enrollment,
-        driver: () => driverRef,
+        driver: () => leaderRef?.driver,
         disconnect: async (id) => (broker === undefined ? false : broker.disconnect(id)),
         latestMetrics: (id, app) => metrics.get(id)?.get(app),
         clock,
       });
       opsRef = ops;
-      const cloud = new FleetCloud(denials, config, store, url, client, bus, broker, blobs, enrollment, desired, ingest, driver, ops);
+      const cloud = new FleetCloud(denials, config, store, url, client, bus, broker, blobs, enrollment, desired, ingest, leader, ops);
       cloud.#closers = closers;
       cloud.#retention = setInterval(() => void store.applyRetention(clock()).catch((e: unknown) => log('warn', 'retention failed', { error: (e as Error).message })), 3_600_000);
       cloud.#retention.unref();

@@ -34,6 +34,11 @@ export type BrokerConfig =
       readonly protocolVersion?: 4 | 5;
       /** PEM of the CA that signed the broker's certificate (mqtts://). */
       readonly ca?: string;
+      /**
+       * Several cloud processes share this broker: ingest, chunks and enrollment subscribe as MQTT 5 shared
+       * subscriptions (`$share/fleetlet-cloud/...`), so each device message reaches one process. Needs protocolVersion 5.
+       */
+      readonly shared?: boolean;
     };
 
 export interface FleetCloudConfig {
@@ -62,6 +67,12 @@ export interface FleetCloudConfig {
   readonly processId?: string;
   /** How often rollouts are ticked; default 1 s. */
   readonly rolloutTickMs?: number;
+  /**
+   * The lease that makes one process of those sharing the store drive rollouts (cloud/rollout/leader.ts): how long it
+   * lasts unrenewed (default 10 s: a standby takes over at most this long after the leader died) and how often it is
+   * renewed and a standby tries to take it (default ttlMs / 3).
+   */
+  readonly rolloutLease?: { readonly ttlMs?: number; readonly renewEveryMs?: number };
   /** Milliseconds since the epoch; default Date.now (tests inject). */
   readonly clock?: () => number;
   readonly log?: CloudLog;
