@@ -168,7 +168,7 @@ export class FleetCloud {
       if (shared && b.protocolVersion !== 5) throw new FleetCloudError('broker', 'Cannot share the broker between cloud processes (broker.shared) without MQTT 5: set broker.protocolVersion to 5');
       const deviceBus = shared ? sharedBus(bus, CLOUD_SHARE_GROUP) : bus;
 
-      const blobs = await BlobStore.open(join(config.dataDir, 'blobs'));
+      const blobs = await BlobStore.open(config.blobsDir ?? join(config.dataDir, 'blobs'));
       const chunks = new ChunkService(deviceBus, { store: blobs, rateLimit: config.chunkRate ?? { perSecond: 200, burst: 100 } });
       await chunks.start();
       closers.push(() => chunks.stop());

@@ -49,6 +49,11 @@ export interface FleetCloudConfig {
   readonly stateSigner: CoseSigner;
   /** Default SQLite in the data directory. */
   readonly store?: StoreConfig;
+  /**
+   * Where module bytes are kept; default `dataDir/blobs`. Cloud processes sharing a store must share this folder too
+   * (a network file system): any of them may serve a device's chunk request for a bundle another one took in.
+   */
+  readonly blobsDir?: string;
   /** Default an embedded aedes on 127.0.0.1:1883. */
   readonly broker?: BrokerConfig;
   readonly enrollment?: {
