@@ -77,7 +77,7 @@ async function giveToken(token: string): Promise<void> {
 describe('fleet page', () => {
   test('the device table shows the devices the API returns, with online dots, modules and last seen', async () => {
     ops.addDevice(device('dev-a', { tags: ['site:berlin', 'lab'], agentVersion: '0.3.1', lastSeenMs: Date.now() - 12_000 }))
-      .addDevice(device('dev-b', { online: false, deviceClass: 'pi-4', modules: [{ name: 'thermostat', version: '1.2.0', state: 'failed', health: 'unhealthy' }] }))
+      .addDevice(device('dev-b', { online: false, deviceClass: 'pi-4', modules: [{ name: 'thermostat', version: '1.2.0', state: 'failed', health: 'failed' }] }))
       .addDevice(device('dev-c', { retired: true, enrollment: 'retired' }));
     ops.enrollments.set('dev-p', { deviceId: 'dev-p', deviceClass: 'pi-zero', state: 'pending', publicKey: '01'.repeat(32), requestedAtMs: Date.now() });
     await page.goto(api.url);
@@ -91,7 +91,7 @@ describe('fleet page', () => {
     expect(await a.textContent()).toMatch(/1[2-9] s ago/);
     const b = table.locator('tr[data-device-id="dev-b"]');
     expect(await b.getByRole('img', { name: 'offline' }).count()).toBe(1);
-    expect(await b.locator('ul.modules li').textContent()).toBe('thermostat 1.2.0 unhealthy');
+    expect(await b.locator('ul.modules li').textContent()).toBe('thermostat 1.2.0 failed');
     expect(await page.getByLabel('Devices: 2').count()).toBe(1);
     expect(await page.getByLabel('Pending: 1').count()).toBe(1);
     expect(await page.getByLabel('Retired: 1').count()).toBe(1);
@@ -222,7 +222,7 @@ describe('device page', () => {
     ops.telemetryPoints.push({ deviceId: 'dev-t', module: 'thermostat', metric: 'temperature', atMs: Date.now(), value: 23 });
     await expect.poll(() => plot.getAttribute('data-points')).toBe('31');
     const modules = page.getByRole('table', { name: 'Modules' });
-    expect(await modules.locator('tbody tr').first().locator('td').allTextContents()).toEqual(['thermostat', '1.1.0', 'running', 'healthy', '5,400', '2 pages (128 KiB)', '0', expect.stringMatching(/\d+ s ago/)]);
+    expect(await modules.locator('tbody tr').first().locator('td').allTextContents()).toEqual(['thermostat', '1.1.0', 'running', 'ok', '5,400', '2 pages (128 KiB)', '0', expect.stringMatching(/\d+ s ago/)]);
     const lines = page.getByRole('list', { name: 'Log lines' }).getByRole('listitem');
     expect(await lines.allTextContents()).toEqual(['thermostat setpoint 21.5 C', 'thermostat heater on <b>not markup</b>']);
     expect(await page.locator('.log-lines b').count()).toBe(0);

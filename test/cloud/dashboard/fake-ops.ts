@@ -33,7 +33,7 @@ const DECISION_OF: Readonly<Record<RolloutCommandName, string>> = { start: 'star
 
 const ZERO = { waiting: 0, issued: 0, installing: 0, good: 0, failed: 0 } as const;
 
-/** A device with sensible defaults: online, one healthy module, seen a few seconds ago. */
+/** A device with sensible defaults: online, one module running ("ok", as the registry ingest says), seen a few seconds ago. */
 export function device(deviceId: string, over: Partial<DeviceDetail> = {}): DeviceDetail {
   const now = Date.now();
   return {
@@ -45,11 +45,11 @@ export function device(deviceId: string, over: Partial<DeviceDetail> = {}): Devi
     lastSeenMs: now - 3000,
     agentVersion: '0.1.0',
     retired: false,
-    modules: [{ name: 'thermostat', version: '1.1.0', state: 'running', health: 'healthy' }],
+    modules: [{ name: 'thermostat', version: '1.1.0', state: 'running', health: 'ok' }],
     schemaVersions: { status: 1, telemetry: 1 },
     createdAtMs: now - 86_400_000,
     publicKey: 'ab'.repeat(32),
-    moduleDetails: [{ name: 'thermostat', version: '1.1.0', state: 'running', health: 'healthy', fuelPerTick: 5400, memoryHighWater: 2, traps: 0, updatedAtMs: now - 3000 }],
+    moduleDetails: [{ name: 'thermostat', version: '1.1.0', state: 'running', health: 'ok', fuelPerTick: 5400, memoryHighWater: 2, traps: 0, updatedAtMs: now - 3000 }],
     ...over,
   };
 }
