@@ -293,3 +293,22 @@ describe('secrets', () => {
     await writeFile(join(ARTIFACTS, 'last-page.html'), contents[contents.length - 1]!);
   });
 });
+
+describe('narrow screen', () => {
+  test('no page is wider than a 360 px phone screen: tables scroll inside their frame, commands stay reachable', async () => {
+    ops.addDevice(device('dev-with-a-rather-long-identifier-0001', { tags: ['site:berlin-mitte-north', 'building:7', 'floor:3'] }));
+    ops.addRollout(rollout('r-narrow'));
+    ops.logLines.set('dev-with-a-rather-long-identifier-0001', [{ module: 'thermostat', line: `${'x'.repeat(300)}` }]);
+    await page.setViewportSize({ width: 360, height: 740 });
+    for (const [hash, ready] of [['#/', 'Devices'], ['#/rollouts/r-narrow', 'Decision log'], ['#/devices/dev-with-a-rather-long-identifier-0001', 'Modules'], ['#/enrollments', 'pending enrollments']] as const) {
+      await page.goto(`${api.url}/${hash}`);
+      await page.getByRole('table', { name: ready }).waitFor();
+      const widths = await page.evaluate('[document.documentElement.scrollWidth, window.innerWidth]') as [number, number];
+      expect(widths[0], `page ${hash} is ${widths[0]} px wide on a ${widths[1]} px screen`).toBeLessThanOrEqual(widths[1]);
+    }
+    await page.goto(`${api.url}/#/rollouts/r-narrow`);
+    await page.getByRole('button', { name: 'Pause', exact: true }).scrollIntoViewIfNeeded();
+    expect(await page.getByRole('button', { name: 'Pause', exact: true }).isVisible()).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'rollout-narrow.png'), fullPage: true });
+  });
+});

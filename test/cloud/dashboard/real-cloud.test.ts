@@ -142,6 +142,7 @@ test('an operator accepts three real devices, follows a rollout to them, sees th
   expect(await ticks.locator('canvas').count()).toBe(1);
   await expect.poll(() => page.getByRole('list', { name: 'Log lines' }).getByRole('listitem').first().textContent(), { timeout: 10_000 }).toMatch(/^logger \S+ info logger 1\.0\.0 tick$/);
   expect(await page.getByRole('table', { name: 'Modules' }).locator('tbody tr td').first().textContent()).toBe('logger');
+  await page.screenshot({ path: join(ARTIFACTS, 'real-cloud-device.png'), fullPage: true });
 
   // Logger 2.0.0 traps at init: the first wave's device fails it and the rollout halts; the page says why.
   const v2 = await cloud.ops.uploadBundle(loggerBundle('2.0.0', 2, true), 'alice');
