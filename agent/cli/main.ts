@@ -7,6 +7,7 @@ import { keyRole } from '../../schemas/messages/trust-update.ts';
 import { CliError, EXIT } from './errors.ts';
 import { registerAgent } from './agent.ts';
 import { registerRun } from './run.ts';
+import { registerCloud } from '../../cloud/cli/cloud.ts';
 import { registerDevices, registerLogs, registerRelease, registerRollout } from '../../cloud/cli/index.ts';
 
 // Commands load their modules when they run: `--help` and `keygen` then start without the engine and the trust store.
@@ -114,6 +115,7 @@ function program(io: CliIo): Command {
 
   registerRun(p, io);
   registerAgent(p, io);
+  registerCloud(p, io);
   registerDevices(p, io);
   registerRelease(p, io);
   registerRollout(p, io);
