@@ -97,7 +97,7 @@ export function deviceView(ctx, id) {
       h('td', {}, m.state),
       h('td', {}, badge(m.health)),
       h('td', { class: 'n' }, num(m.fuelPerTick)),
-      h('td', { class: 'n' }, m.memoryHighWater === undefined ? '–' : `${m.memoryHighWater} pages (${bytes(m.memoryHighWater * WASM_PAGE)})`),
+      h('td', { class: 'n' }, m.memoryHighWater === undefined ? '–' : `${m.memoryHighWater} ${m.memoryHighWater === 1 ? 'page' : 'pages'} (${bytes(m.memoryHighWater * WASM_PAGE)})`),
       h('td', { class: 'n' }, num(m.traps)),
       h('td', {}, agoEl(m.updatedAtMs))));
     fill(modules, table('Modules', ['Module', 'Version', 'State', 'Health', 'Fuel per tick', 'Memory high-water', 'Traps', 'Reported'], rows, 'No module reported'));
@@ -125,7 +125,7 @@ class Plots {
     /** key "module/metric" -> { points: Map<atMs, value>, plot, figure } */
     this.series = new Map();
     this.newestMs = undefined;
-    this.onResize = () => { for (const s of this.series.values()) s.plot?.setSize(this.size()); };
+    this.onResize = () => { for (const s of this.series.values()) if (s.plot !== null) s.plot.setSize(this.size(s.target)); };
     window.addEventListener('resize', this.onResize);
   }
 
@@ -145,7 +145,7 @@ class Plots {
       const key = `${p.module}/${p.metric}`;
       let s = this.series.get(key);
       if (s === undefined) {
-        s = { module: p.module, metric: p.metric, points: new Map(), plot: null, figure: null };
+        s = { module: p.module, metric: p.metric, points: new Map(), plot: null, figure: null, target: null };
         this.series.set(key, s);
       }
       if (s.points.get(p.atMs) !== p.value) {
@@ -161,9 +161,9 @@ class Plots {
     if (changed || this.series.size > 0 && this.el.querySelector('figure') === null) this.draw();
   }
 
-  size() {
-    const width = Math.max(240, Math.min(720, (this.el.clientWidth || 720) - 8));
-    return { width, height: 200 };
+  /** A plot as wide as its frame (the grid gives each figure a column); 200 px high. */
+  size(target) {
+    return { width: Math.max(200, Math.min(1000, target.clientWidth || 360)), height: 200 };
   }
 
   draw() {
@@ -179,11 +179,12 @@ class Plots {
       const label = `${s.metric} of ${s.module}`;
       if (s.plot === null) {
         const target = h('div', { class: 'plot' });
+        s.target = target;
         s.figure = h('figure', { 'aria-label': `Plot of ${label}`, dataset: { module: s.module, metric: s.metric } },
           h('figcaption', {}, h('span', { class: 'module-name' }, s.module), ' ', s.metric), target);
         this.el.append(s.figure);
         s.plot = new globalThis.uPlot({
-          ...this.size(),
+          ...this.size(target),
           series: [{}, { label: s.metric, stroke: '#1f6feb', width: 2, points: { show: at.length < 60 } }],
           scales: { x: { time: true } },
           axes: [{}, { size: 60 }],
