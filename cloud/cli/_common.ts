@@ -59,6 +59,8 @@ function readText(path: string, what: string): string {
 
 /** A line that changes over time: redrawn in place on a TTY, printed once per change otherwise. */
 export interface StatusLine {
+  /** True on a terminal (the line is redrawn in place). */
+  readonly redraws: boolean;
   show(line: string): void;
   /** Ends the redrawn line (a newline on a TTY). */
   end(): void;
@@ -72,6 +74,7 @@ export function statusLine(io: CliIo, toErr = false): StatusLine {
   let last: string | undefined;
   let open = false;
   return {
+    redraws: tty,
     show(line) {
       if (line === last) return;
       last = line;

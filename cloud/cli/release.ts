@@ -30,9 +30,17 @@ export function registerRelease(program: Command, io: CliIo): void {
         throw new CliError(`Cannot read the bundle "${file}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
       const progress = statusLine(io, true);
+      // Redrawn at every chunk on a terminal; elsewhere a line per tenth of the bundle, so a log stays short.
+      let tenth = -1;
+      const show = (sent: number, total: number): void => {
+        const t = Math.floor((sent / total) * 10);
+        if (!progress.redraws && t === tenth) return;
+        tenth = t;
+        progress.show(`uploading ${file}: ${bytes(sent)} of ${bytes(total)} sent`);
+      };
       let r: ReleaseRecord;
       try {
-        r = await client.upload<ReleaseRecord>('/api/releases', body, (sent, total) => progress.show(`uploading ${file}: ${bytes(sent)} of ${bytes(total)} sent`));
+        r = await client.upload<ReleaseRecord>('/api/releases', body, show);
       } finally {
         progress.end();
       }

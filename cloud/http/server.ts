@@ -72,6 +72,8 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 class TooLarge extends Error {}
+/** The client went away before its body ended: nothing to answer, nothing to log. */
+class ClientGone extends Error {}
 
 /**
  * Starts the API server and resolves once it listens.
@@ -116,6 +118,10 @@ export async function startHttpApi(ops: FleetOps, o: HttpApiOptions): Promise<Ht
       await answer(req, res, hit.route, hit.params, url);
     } catch (e) {
       if (e instanceof OpsError) return sendError(res, e);
+      if (e instanceof ClientGone) {
+        res.destroy();
+        return;
+      }
       if (e instanceof TooLarge) {
         res.setHeader('Connection', 'close');
         return sendError(res, { code: 'too-large', message: e.message });
@@ -216,7 +222,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('end', () => {
       if (!over) resolve(Buffer.concat(chunks));
     });
-    req.on('error', reject);
+    req.on('error', () => reject(new ClientGone()));
+    req.on('close', () => {
+      if (!req.complete) reject(new ClientGone());
+    });
   });
 }
 

@@ -163,6 +163,20 @@ describe('fleetlet release', () => {
     expect(list.out[1]).toMatch(/^thermostat\s+1\.1\.0\s+2\s+195\.3 KiB\s+[0-9a-f]{64}\s+/);
   });
 
+  it('a large upload prints a line per tenth of the bundle when not on a terminal, and redraws on one', async () => {
+    const file = join(dir, 'big.bundle');
+    await writeFile(file, Buffer.concat([Buffer.from('FLTB'), Buffer.alloc(3 * 1024 * 1024, 2)]));
+    const r = await fleetlet(['release', 'upload', file, '--token', TOKEN]);
+    expect(r.code).toBe(0);
+    expect(r.err.length).toBeGreaterThanOrEqual(10);
+    expect(r.err.length).toBeLessThanOrEqual(11);
+    expect(r.err.at(-1)).toMatch(/3\.0 MiB of 3\.0 MiB sent$/);
+    const t = await fleetlet(['release', 'upload', file, '--token', TOKEN], { tty: true });
+    expect(t.err).toEqual([]);
+    expect(t.raw.split('\r\x1b[2K').length).toBeGreaterThan(20);
+    expect(t.raw.endsWith('3.0 MiB of 3.0 MiB sent\n')).toBe(true);
+  });
+
   it('a bundle the cloud refuses and a missing file are one-line errors', async () => {
     const file = join(dir, 'junk.bundle');
     await writeFile(file, 'junk');

@@ -354,6 +354,20 @@ describe('routing and failures', () => {
     expect(String(logged[0]!.fields['error'])).toMatch(/hunter2/);
   });
 
+  it('a client that goes away mid-body is dropped without an error logged, and the server keeps serving', async () => {
+    const { connect } = await import('node:net');
+    const u = new URL(api.url);
+    const sock = connect(Number(u.port), u.hostname);
+    await new Promise<void>((res) => sock.once('connect', () => res()));
+    sock.write(`POST /api/releases HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ALICE}\r\nContent-Length: 100000\r\n\r\nFLTB0123`);
+    await new Promise((res) => setTimeout(res, 50));
+    sock.destroy();
+    await new Promise((res) => setTimeout(res, 50));
+    expect((await get('/api/overview')).status).toBe(200);
+    expect(logged).toEqual([]);
+    expect(ops.calls.filter((c) => c.method === 'uploadBundle')).toEqual([]);
+  });
+
   it('an OpsError unavailable is 503', async () => {
     const { OpsError } = await import('../../../cloud/service/ops.ts');
     ops.failNext = new OpsError('unavailable', 'No cloud process leads rollouts now');
