@@ -66,6 +66,8 @@ export interface EnrollmentDecisions {
   decisionOf(deviceId: string): Promise<EnrollmentDecision | undefined>;
   /** Records a request waiting for an operator (never over a decision already taken). */
   putPending(request: EnrollmentRequest, atMs: number): Promise<void>;
+  /** Marks a one-time token used by the device; false when it was used before (here, in another process, before a restart). */
+  useToken(token: string, deviceId: string, atMs: number): Promise<boolean>;
 }
 
 export interface EnrollmentServiceOptions {
@@ -272,7 +274,8 @@ export class EnrollmentService {
       return this.acceptRequest(request);
     }
     if (this.tokens !== undefined && request.token !== undefined) {
-      if (!this.tokens.delete(request.token)) return this.answer(request, { status: 'refused', code: 'bad-token', message: 'the enrollment token is unknown or was used' });
+      const unused = this.tokens.delete(request.token) && ((await this.options.decisions?.useToken(request.token, request.deviceId, this.clock())) ?? true);
+      if (!unused) return this.answer(request, { status: 'refused', code: 'bad-token', message: 'the enrollment token is unknown or was used' });
       this.pendingByDevice.delete(request.deviceId);
       return this.acceptRequest(request);
     }

@@ -1,5 +1,6 @@
 // Backs cloud/enroll's EnrollmentStore with the cloud store: the enrolled devices are the enrollment records in
 // state 'accepted'. A retired device is no longer enrolled (its password hash is gone), so the broker refuses it.
+import { createHash } from 'node:crypto';
 import type { EnrollmentRequest } from '../../schemas/messages/enrollment.ts';
 import type { EnrollmentDecision, EnrollmentDecisions } from '../enroll/service.ts';
 import type { EnrolledDevice, EnrollmentStore } from '../enroll/store.ts';
@@ -63,6 +64,11 @@ export class CloudEnrollmentStore implements EnrollmentStore, EnrollmentDecision
       boxKey: request.boxKey,
       requestedAtMs: atMs,
     });
+  }
+
+  /** Marks the token used in the store (only its SHA-256 is kept). */
+  async useToken(token: string, deviceId: string, atMs: number): Promise<boolean> {
+    return this.#store.useEnrollmentToken(createHash('sha256').update(token).digest('hex'), deviceId, atMs);
   }
 
   /** Every accepted device (read page by page). */

@@ -80,6 +80,11 @@ export const MIGRATIONS: readonly Migration[] = [
         rollout_id TEXT PRIMARY KEY, created_by TEXT NOT NULL, request TEXT NOT NULL, created_at_ms BIGINT NOT NULL)`,
     ],
   },
+  {
+    version: 3,
+    description: 'one-time enrollment tokens already used (by hash), so a token stays used across restarts and processes',
+    statements: [`CREATE TABLE enrollment_tokens_used (token_hash TEXT PRIMARY KEY, device_id TEXT NOT NULL, used_at_ms BIGINT NOT NULL)`],
+  },
 ];
 
 /** The schema version this code writes. */

@@ -219,6 +219,12 @@ export class SqlStore extends SqlFleetStore implements CloudStore {
     return toPage(rows, limit, desiredStateFromRow, (r) => [String(r.device_id)]);
   }
 
+  async useEnrollmentToken(tokenHash: string, deviceId: string, atMs: number): Promise<boolean> {
+    checkMs('token time', atMs);
+    const n = await this.db.run('INSERT INTO enrollment_tokens_used (token_hash, device_id, used_at_ms) VALUES (?, ?, ?) ON CONFLICT (token_hash) DO NOTHING', [tokenHash, deviceId, atMs]);
+    return n === 1;
+  }
+
   // Rollout requests.
 
   async putRolloutRequest(r: RolloutRequestRecord): Promise<boolean> {

@@ -106,6 +106,12 @@ export interface CloudStore {
   /** Every device's desired-state row, by device id. */
   listDesiredStates(query?: PageQuery): Promise<Page<DesiredStateRecord>>;
 
+  /**
+   * Marks a one-time enrollment token (by its hash) used by `deviceId`; false when it was used before (by anyone), so
+   * of processes racing with one token exactly one gets true.
+   */
+  useEnrollmentToken(tokenHash: string, deviceId: string, atMs: number): Promise<boolean>;
+
   // What operators asked of rollouts beyond the engine's record (rollback release, automatic rollback, creator).
   /** Stores the request; false when the rollout id already has one. */
   putRolloutRequest(request: RolloutRequestRecord): Promise<boolean>;

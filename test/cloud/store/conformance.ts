@@ -404,6 +404,65 @@ export function runStoreConformance(backend: Backend): void {
       expect(await code(ra.save(unknownRelease, undefined))).toBe('not-found');
     });
 
+    it('desired states: written by compare-and-set on the sequence, the trust kept beside them, listed by device', async () => {
+      const { store } = await fresh();
+      expect(await store.getDesiredState('d1')).toBeUndefined();
+      const mods = [{ name: 'thermo', manifestDigest: 'a'.repeat(64), settings: { SETPOINT: '21' }, version: '1.0.0' }];
+      expect(await store.putDesiredState({ deviceId: 'd1', sequence: 1, modules: mods, signed: bytes(40, 7), updatedAtMs: 10 }, undefined)).toBe(true);
+      expect(await store.putDesiredState({ deviceId: 'd1', sequence: 1, modules: [], signed: bytes(40, 8), updatedAtMs: 11 }, undefined)).toBe(false);
+      expect(await store.putDesiredState({ deviceId: 'd1', sequence: 2, modules: [], signed: bytes(40, 8), updatedAtMs: 11 }, 0)).toBe(false);
+      await store.setDesiredTrust('d1', bytes(50, 9), 12);
+      expect(await store.putDesiredState({ deviceId: 'd1', sequence: 2, modules: [...mods, { name: 'meter', manifestDigest: 'b'.repeat(64), settings: {} }], signed: bytes(40, 8), updatedAtMs: 13 }, 1)).toBe(true);
+      expect(await store.getDesiredState('d1')).toEqual({
+        deviceId: 'd1', sequence: 2, modules: [...mods, { name: 'meter', manifestDigest: 'b'.repeat(64), settings: {} }], signed: bytes(40, 8), trust: bytes(50, 9), updatedAtMs: 13,
+      });
+      // cleared (a retired device): same sequence, no signed bytes, the trust kept
+      expect(await store.putDesiredState({ deviceId: 'd1', sequence: 2, modules: [], updatedAtMs: 14 }, 2)).toBe(true);
+      expect(await store.getDesiredState('d1')).toEqual({ deviceId: 'd1', sequence: 2, modules: [], trust: bytes(50, 9), updatedAtMs: 14 });
+      expect(await code(store.putDesiredState({ deviceId: 'd1', sequence: 1, modules: [], updatedAtMs: 15 }, 2))).toBe('bad-value');
+      // a row holding only a trust update is at sequence 0
+      await store.setDesiredTrust('d0', bytes(50, 1), 16);
+      expect(await store.getDesiredState('d0')).toEqual({ deviceId: 'd0', sequence: 0, modules: [], trust: bytes(50, 1), updatedAtMs: 16 });
+      expect(await store.putDesiredState({ deviceId: 'd0', sequence: 1, modules: [], signed: bytes(3, 1), updatedAtMs: 17 }, undefined)).toBe(false);
+      expect(await store.putDesiredState({ deviceId: 'd0', sequence: 1, modules: [], signed: bytes(3, 1), updatedAtMs: 17 }, 0)).toBe(true);
+      for (let i = 2; i < 7; i++) await store.setDesiredTrust(`d${i}`, bytes(4, i), 20);
+      const { items, pages } = await all((c) => store.listDesiredStates({ limit: 3, ...cur(c) }));
+      expect(pages).toBe(3);
+      expect(items.map((d) => d.deviceId)).toEqual(['d0', 'd1', 'd2', 'd3', 'd4', 'd5', 'd6']);
+    });
+
+    it('two cloud processes signing desired states for one device never store one sequence twice', async () => {
+      const { store: a, open } = await fresh();
+      const b = await open();
+      const won: number[] = [];
+      const writer = async (s: CloudStore, tag: number): Promise<void> => {
+        for (let n = 0; n < 15; ) {
+          const row = await s.getDesiredState('d');
+          const next = (row?.sequence ?? 0) + 1;
+          if (await s.putDesiredState({ deviceId: 'd', sequence: next, modules: [], signed: bytes(8, tag), updatedAtMs: next }, row?.sequence)) {
+            won.push(next);
+            n++;
+          }
+        }
+      };
+      await Promise.all([writer(a, 1), writer(b, 2)]);
+      expect(won.sort((x, y) => x - y)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+      expect((await a.getDesiredState('d'))?.sequence).toBe(30);
+    });
+
+    it('rollout requests and one-time enrollment tokens are stored once', async () => {
+      const { store, open } = await fresh();
+      const other = await open();
+      expect(await store.putRolloutRequest({ rolloutId: 'r1', createdBy: 'alice', request: { autoRollback: true, rollbackRelease: 'c'.repeat(64) }, createdAtMs: 5 })).toBe(true);
+      expect(await other.putRolloutRequest({ rolloutId: 'r1', createdBy: 'bob', request: {}, createdAtMs: 6 })).toBe(false);
+      expect(await other.getRolloutRequest('r1')).toEqual({ rolloutId: 'r1', createdBy: 'alice', request: { autoRollback: true, rollbackRelease: 'c'.repeat(64) }, createdAtMs: 5 });
+      expect(await store.getRolloutRequest('r2')).toBeUndefined();
+      const race = await Promise.all([store.useEnrollmentToken('h1', 'dev-a', 1), other.useEnrollmentToken('h1', 'dev-b', 1)]);
+      expect(race.filter(Boolean)).toHaveLength(1);
+      expect(await store.useEnrollmentToken('h1', 'dev-c', 2)).toBe(false);
+      expect(await store.useEnrollmentToken('h2', 'dev-c', 2)).toBe(true);
+    });
+
     it('a closed store refuses calls with code closed', async () => {
       const { db } = await fresh();
       const s = await db.open();
