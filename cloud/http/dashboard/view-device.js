@@ -1,17 +1,20 @@
 // The device page of the fleetlet dashboard: what the device is and runs (modules with their metrics), a uPlot plot
-// per telemetry metric over the last hour, its recent module logs, its tags, and Retire.
+// per telemetry metric over the last hour, its recent events and module logs, its tags, and Retire.
 
 import { command, confirmAction, get } from './api.js';
 import { agoEl, badge, bytes, fill, h, num, onlineDot, stamp, table } from './dom.js';
 
 /** How far back the plots reach. */
 export const PLOT_WINDOW_MS = 60 * 60 * 1000;
+/** How many of the device's newest events the page lists. */
+export const EVENTS_SHOWN = 20;
 const WASM_PAGE = 65_536;
 
 export function deviceView(ctx, id) {
   let seq = 0;
   let shownDetail = '';
   let shownLogs = '';
+  let shownEvents = '';
   let tagsLoaded = false;
   let retired = false;
   const path = `/api/devices/${encodeURIComponent(id)}`;
@@ -20,6 +23,7 @@ export function deviceView(ctx, id) {
   const info = h('div', { class: 'summary' });
   const modules = h('section', { 'aria-label': 'Modules' });
   const logs = h('section', { class: 'logs', 'aria-label': 'Module logs' });
+  const events = h('section', { 'aria-label': 'Events' });
   const tagsInput = h('input', { type: 'text', name: 'tags', 'aria-label': 'Tags (comma separated)', placeholder: 'site:berlin, lab' });
   const tagsForm = h('form', { class: 'filter', onsubmit: (e) => { e.preventDefault(); saveTags(); } },
     tagsInput, h('button', { type: 'submit' }, 'Save tags'));
@@ -32,6 +36,7 @@ export function deviceView(ctx, id) {
     h('div', { class: 'commands' }, tagsForm, retire),
     h('h2', {}, 'Modules'), modules,
     h('h2', {}, 'Telemetry'), plots.el,
+    h('h2', {}, 'Recent events'), events,
     h('h2', {}, 'Recent logs'), logs);
 
   async function saveTags() {
@@ -65,10 +70,11 @@ export function deviceView(ctx, id) {
 
   async function refresh() {
     const my = ++seq;
-    const [d, l] = await Promise.all([get(path), get(`${path}/logs`), plots.refresh()]);
+    const [d, l, e] = await Promise.all([get(path), get(`${path}/logs`), get('/api/events', { deviceId: id, limit: EVENTS_SHOWN }), plots.refresh()]);
     if (my !== seq) return;
     renderDetail(d);
     renderLogs(l.items);
+    renderEvents(e.items);
   }
 
   function renderDetail(d) {
@@ -109,6 +115,24 @@ export function deviceView(ctx, id) {
     shownLogs = key;
     fill(logs, lines.length === 0 ? h('p', { class: 'muted' }, 'No log line yet')
       : h('ol', { class: 'log-lines', 'aria-label': 'Log lines' }, lines.map((l) => h('li', {}, h('span', { class: 'module-name' }, l.module), ' ', h('span', { class: 'line' }, l.line)))));
+  }
+
+  function renderEvents(items) {
+    const key = JSON.stringify(items);
+    if (key === shownEvents) return;
+    shownEvents = key;
+    const rows = items.map((ev) => {
+      const data = ev.data !== null && typeof ev.data === 'object' ? ev.data : {};
+      const text = (k) => (typeof data[k] === 'string' ? data[k] : '');
+      return h('tr', {},
+        h('td', {}, h('time', { datetime: new Date(ev.atMs).toISOString() }, stamp(ev.atMs))),
+        h('td', {}, h('code', {}, ev.kind)),
+        h('td', {}, text('severity') === '' ? '' : badge(text('severity'))),
+        h('td', {}, text('module')),
+        h('td', {}, text('code') === '' ? '' : h('code', {}, text('code'))),
+        h('td', {}, text('message')));
+    });
+    fill(events, table('Events', ['Time', 'Event', 'Severity', 'Module', 'Code', 'Message'], rows, 'No event yet'));
   }
 
   return { el, title: `Device ${id}`, refresh, dispose: () => plots.dispose() };
