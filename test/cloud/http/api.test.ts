@@ -287,6 +287,8 @@ describe('rollouts', () => {
     [{ ...ok, target: { kind: 'selector', match: { site: [] } } }, 'target.match.site', /1 to 100/],
     [{ ...ok, target: { kind: 'selector', match: { site: 3 } } }, 'target.match.site', /tag value/],
     [{ ...ok, target: { kind: 'selector', match: null } }, 'target.match', /JSON object/],
+    [{ ...ok, target: { kind: 'selector', match: JSON.parse('{"__proto__": ["x"]}') } }, 'target.match.__proto__', /Invalid tag name "__proto__"/],
+    [JSON.parse(`{"release": "${DIGEST}", "__proto__": {"start": false}}`), '__proto__', /Unknown field "__proto__"/],
     [{ ...ok, target: { kind: 'selector', deviceClass: 'Pi' } }, 'target.deviceClass', /device class/],
     [{ ...ok, target: { kind: 'selector', match: { a: 'b' }, order: { seed: -1 } } }, 'target.order.seed', /\[0, 4294967295\]/],
     [{ ...ok, waves: { kind: 'linear' } }, 'waves.kind', /fixed, percent, exponential/],
