@@ -253,6 +253,12 @@ describe('fleetlet rollout', () => {
     expect(r.out).toContain('wave 2/2 [############] 1/2 good, 1 failed (halted)');
     expect(r.out).toContain('state    halted: wave 2: 1 failed');
     expect(r.err).toEqual(['fleetlet: rollout r-h halted: wave 2: 1 failed']);
+    expectOneLineError(await fleetlet(['rollout', 'resume', 'r-h', '--token', TOKEN]), 1, /Cannot resume rollout "r-h": it is halted/);
+    expect((await fleetlet(['rollout', 'roll-back', 'r-h', '--token', TOKEN])).out).toEqual(['rollout r-h: rolled-back']);
+    expect(ops.calls.at(-1)).toEqual({ method: 'commandRollout', args: ['r-h', 'roll-back', 'carol'] });
+    const again = await fleetlet(['rollout', 'status', 'r-h', '--watch', '--interval', '5']);
+    expect(again.code).toBe(1);
+    expect(again.err).toEqual(['fleetlet: rollout r-h ended rolled-back']);
   });
 
   it('on a TTY the watch redraws one line per wave', async () => {
