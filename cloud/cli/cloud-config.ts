@@ -29,6 +29,10 @@ export interface CloudFileConfig {
   readonly chunkRate?: { readonly perSecond: number; readonly burst: number };
   readonly retention?: { readonly eventsDays: number; readonly telemetryDays: number };
   readonly processId?: string;
+  /** Module bytes; default `dataDir/blobs`. Processes sharing a store share this folder too (any may serve a chunk). */
+  readonly blobsDir?: string;
+  /** The lease that makes one process of those sharing the store drive rollouts; default 10 s. */
+  readonly rolloutLease?: { readonly ttlS: number };
   readonly log: { readonly level: CloudLogLevel };
 }
 
@@ -149,7 +153,7 @@ export function parseCloudConfig(value: unknown, file: string): CloudFileConfig 
     return cert === undefined || key === undefined ? undefined : { cert, key };
   };
 
-  const root = object(value, '', ['dataDir', 'trust', 'stateKey', 'store', 'broker', 'enrollment', 'http', 'chunkRate', 'retention', 'processId', 'log']) ?? {};
+  const root = object(value, '', ['dataDir', 'trust', 'stateKey', 'store', 'broker', 'enrollment', 'http', 'chunkRate', 'retention', 'processId', 'blobsDir', 'rolloutLease', 'log']) ?? {};
   const dataDir = path(root, 'dataDir', '', true);
   const trust = path(root, 'trust', '', true);
   const stateKey = path(root, 'stateKey', '', true);
@@ -242,6 +246,9 @@ export function parseCloudConfig(value: unknown, file: string): CloudFileConfig 
   const rt = section(root, 'retention', '', ['eventsDays', 'telemetryDays']);
   const retention = rt === undefined ? undefined : { eventsDays: integer(rt, 'eventsDays', 'retention', 1, 3650) ?? 30, telemetryDays: integer(rt, 'telemetryDays', 'retention', 1, 3650) ?? 7 };
   const processId = string(root, 'processId', '', false, { re: /^[A-Za-z0-9._-]{1,64}$/, describe: '1 to 64 letters, digits, ".", "_", "-"' });
+  const blobsDir = path(root, 'blobsDir', '');
+  const rl = section(root, 'rolloutLease', '', ['ttlS']);
+  const ttlS = rl === undefined ? undefined : integer(rl, 'ttlS', 'rolloutLease', 2, 3600);
   const lg = section(root, 'log', '', ['level']) ?? {};
   const level = lg['level'] ?? 'info';
   if (!['debug', 'info', 'warn', 'error'].includes(level as string)) fail('log.level', `expected one of "debug", "info", "warn", "error", found ${show(level)}`);
@@ -260,6 +267,8 @@ export function parseCloudConfig(value: unknown, file: string): CloudFileConfig 
     ...(chunkRate === undefined ? {} : { chunkRate }),
     ...(retention === undefined ? {} : { retention }),
     ...(processId === undefined ? {} : { processId }),
+    ...(blobsDir === undefined ? {} : { blobsDir }),
+    ...(ttlS === undefined ? {} : { rolloutLease: { ttlS } }),
     log: { level: level as CloudLogLevel },
   };
 }

@@ -91,6 +91,8 @@ export async function runCloud(o: CloudCommandOptions, io: CliIo, stop?: AbortSi
     ...(c.chunkRate === undefined ? {} : { chunkRate: c.chunkRate }),
     ...(c.retention === undefined ? {} : { retention: { eventsMs: c.retention.eventsDays * 86_400_000, telemetryMs: c.retention.telemetryDays * 86_400_000 } }),
     ...(c.processId === undefined ? {} : { processId: c.processId }),
+    ...(c.blobsDir === undefined ? {} : { blobsDir: c.blobsDir }),
+    ...(c.rolloutLease === undefined ? {} : { rolloutLease: { ttlMs: c.rolloutLease.ttlS * 1000 } }),
     log,
   };
   const ops = await operators(c, log);
