@@ -7,6 +7,7 @@ import { keyRole } from '../../schemas/messages/trust-update.ts';
 import { CliError, EXIT } from './errors.ts';
 import { registerAgent } from './agent.ts';
 import { registerRun } from './run.ts';
+import { registerSim } from '../../device-sim/fleet/cli.ts';
 import { registerCloud } from '../../cloud/cli/cloud.ts';
 import { registerDevices, registerLogs, registerRelease, registerRollout } from '../../cloud/cli/index.ts';
 
@@ -115,6 +116,7 @@ function program(io: CliIo): Command {
 
   registerRun(p, io);
   registerAgent(p, io);
+  registerSim(p, io);
   registerCloud(p, io);
   registerDevices(p, io);
   registerRelease(p, io);
