@@ -50,8 +50,15 @@ export function dashboardTests(): DashboardTest {
     },
   };
 
+  // A browser that cannot start fails every test of the file with its message (vitest would mark them skipped if
+  // only beforeAll failed).
+  let launchError: unknown;
   beforeAll(async () => {
-    browser = await launchChromium();
+    try {
+      browser = await launchChromium();
+    } catch (e) {
+      launchError = e;
+    }
   }, 30_000);
 
   afterAll(async () => {
@@ -59,6 +66,7 @@ export function dashboardTests(): DashboardTest {
   });
 
   beforeEach(async () => {
+    if (launchError !== undefined) throw launchError;
     t.ops = new FakeFleetOps();
     t.api = await startHttpApi(t.ops, options());
     context = await browser.newContext({ viewport: { width: 1100, height: 900 } });

@@ -80,10 +80,6 @@ beforeAll(async () => {
     rolloutTickMs: 200,
   });
   api = await startHttpApi(cloud.ops, { port: 0, operators: [{ name: 'alice', token: TOKEN }] });
-  browser = await launchChromium();
-  page = await (await browser.newContext({ viewport: { width: 1100, height: 900 } })).newPage();
-  page.setDefaultTimeout(10_000);
-  page.on('pageerror', (e) => pageErrors.push(e.message));
 }, 60_000);
 
 afterAll(async () => {
@@ -96,6 +92,12 @@ afterAll(async () => {
 });
 
 test('an operator accepts three real devices, follows a rollout to them, sees their telemetry and logs, and rolls back a release that halts', async () => {
+  // Launched here, not in beforeAll, so that a missing chromium fails this test with its message instead of skipping it.
+  browser = await launchChromium();
+  page = await (await browser.newContext({ viewport: { width: 1100, height: 900 } })).newPage();
+  page.setDefaultTimeout(10_000);
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+
   // Three agents ask to enroll; the page lists them pending, and the operator accepts each.
   const started = DEVICES.map(async (id) => {
     const abort = new AbortController();
