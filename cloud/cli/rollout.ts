@@ -106,10 +106,10 @@ export function rolloutSummary(v: RolloutView): string[] {
 
 /**
  * Follows a rollout until it settles (completed, halted, aborted, rolled back) or `signal` aborts, showing its
- * progress line on each change; resolves to the last view.
+ * progress line on each change (on stderr with `toErr`, so that stdout can carry JSON); resolves to the last view.
  */
-export async function watchRollout(client: CloudClient, io: CliIo, id: string, o: { intervalMs?: number; signal?: AbortSignal; first?: RolloutView } = {}): Promise<RolloutView> {
-  const line = statusLine(io);
+export async function watchRollout(client: CloudClient, io: CliIo, id: string, o: { intervalMs?: number; signal?: AbortSignal; first?: RolloutView; toErr?: boolean } = {}): Promise<RolloutView> {
+  const line = statusLine(io, o.toErr === true);
   let v = o.first ?? (await client.get<RolloutView>(`/api/rollouts/${enc(id)}`));
   // Waves that ended before the watch began, or between two looks, still get their final line.
   let shownWave = 0;
@@ -139,8 +139,10 @@ function settle(v: RolloutView): void {
   throw new CliError(`rollout ${v.id} ended ${v.state}`);
 }
 
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 function viewLine(v: RolloutView): string {
-  return `rollout ${v.id}: ${v.app} ${v.release.version} to ${v.waves.reduce((a, w) => a + w.size, 0)} devices in ${v.waves.length} waves (${v.waves.map((w) => w.size).join(', ')}); ${v.state}`;
+  return `rollout ${v.id}: ${v.app} ${v.release.version} to ${plural(v.waves.reduce((a, w) => a + w.size, 0), 'device')} in ${plural(v.waves.length, 'wave')} (${v.waves.map((w) => w.size).join(', ')}); ${v.state}`;
 }
 
 /** Registers `fleetlet rollout create|status|list|start|pause|resume|abort|roll-back`. */
@@ -181,11 +183,12 @@ export function registerRollout(program: Command, io: CliIo): void {
       const client = clientOf(this, io);
       const v = await client.post<RolloutView>('/api/rollouts', createRequest(o));
       if (o.json === true && o.watch !== true) return json(v);
-      io.out(viewLine(v));
+      if (o.json === true) io.err(viewLine(v));
+      else io.out(viewLine(v));
       if (o.watch !== true) return;
       const w = watchOptions(o);
       try {
-        const end = await watchRollout(client, io, v.id, { intervalMs: w.intervalMs, signal: w.signal, first: v });
+        const end = await watchRollout(client, io, v.id, { intervalMs: w.intervalMs, signal: w.signal, first: v, toErr: o.json === true });
         if (o.json === true) json(end);
         settle(end);
       } finally {
@@ -208,7 +211,7 @@ export function registerRollout(program: Command, io: CliIo): void {
       }
       const w = watchOptions(o);
       try {
-        const end = await watchRollout(client, io, id, { intervalMs: w.intervalMs, signal: w.signal });
+        const end = await watchRollout(client, io, id, { intervalMs: w.intervalMs, signal: w.signal, toErr: o.json === true });
         if (o.json === true) json(end);
         else rolloutSummary(end).forEach((l) => io.out(l));
         settle(end);

@@ -261,6 +261,15 @@ describe('fleetlet rollout', () => {
     expect(again.err).toEqual(['fleetlet: rollout r-h ended rolled-back']);
   });
 
+  it('with --json the watch shows its progress on stderr and prints only the final view on stdout', async () => {
+    const d = await release();
+    const r = await fleetlet(['rollout', 'create', '--release', d, '--devices', 'dev-1,dev-2', '--waves', '2', '--id', 'r-j', '--watch', '--json', '--interval', '5', '--token', TOKEN]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out.join('\n'))).toMatchObject({ id: 'r-j', state: 'completed', counts: { good: 2 } });
+    expect(r.err[0]).toBe('rollout r-j: thermostat 1.1.0 to 2 devices in 1 wave (2); running');
+    expect(r.err.at(-1)).toBe('wave 1/1 [############] 2/2 good, 0 failed (completed)');
+  });
+
   it('on a TTY the watch redraws one line per wave', async () => {
     const d = await release();
     await ops.createRollout({ id: 'r-t', release: d, target: { kind: 'list', deviceIds: ['dev-1', 'dev-2'] }, waves: { kind: 'fixed', sizes: [1] } }, 'test');
