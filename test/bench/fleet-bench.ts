@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     trust: keys.trust,
     stateSigner: { kid: keys.stateSigner.id, seed: keys.stateSigner.kp.seed },
     broker: { embedded: { port: 0 } },
-    enrollment: { autoAccept: true },
+    enrollment: { autoAccept: true, retryAfterMs: 1_000 },
     chunkRate: { perSecond: 200, burst: 100 },
     rolloutTickMs: 100,
   });
@@ -94,7 +94,6 @@ async function main(): Promise<void> {
     processes: PROCESSES,
     brokerUrl: cloud.url,
     enrollment: { roots: keys.roots.map((r) => Buffer.from(r.kp.publicKey).toString('hex')), threshold: 2 },
-    dataRoot: join(dir, 'devices'),
   });
   try {
     console.log(`fleetlet bench:fleet — ${DEVICES} simulated devices in ${PROCESSES} processes, a ${MODULE_BYTES / 1024} KiB module, exponential waves (${INITIAL}, x${FACTOR})`);
