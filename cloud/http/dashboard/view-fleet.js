@@ -13,6 +13,8 @@ export function fleetView(ctx) {
   const before = [];
   let cursor;
   let next;
+  // The filter in force (the form's fields apply when submitted, not while typed).
+  let filterTag = '';
 
   const overview = h('section', { class: 'overview', 'aria-label': 'Fleet overview' });
   const breakdown = h('div', { class: 'breakdown' });
@@ -36,6 +38,7 @@ export function fleetView(ctx) {
     h('nav', { class: 'pager', 'aria-label': 'Device pages' }, prev, pageInfo, nextBtn));
 
   function firstPage() {
+    filterTag = tag.value.trim();
     before.length = 0;
     cursor = undefined;
     reload();
@@ -50,7 +53,7 @@ export function fleetView(ctx) {
     const my = ++seq;
     const [o, page] = await Promise.all([
       get('/api/overview'),
-      get('/api/devices', { limit: DEVICE_PAGE_SIZE, cursor, tag: tag.value.trim(), includeRetired: retired.checked ? 'true' : undefined }),
+      get('/api/devices', { limit: DEVICE_PAGE_SIZE, cursor, tag: filterTag, includeRetired: retired.checked ? 'true' : undefined }),
     ]);
     if (my !== seq) return;
     const key = JSON.stringify([o, page, before.length]);

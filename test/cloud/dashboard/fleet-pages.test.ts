@@ -53,6 +53,20 @@ describe('fleet page', () => {
     await expect.poll(() => table.locator('tbody tr').count()).toBe(3);
   });
 
+  test('the tag filter and Include retired ask the API for those devices only', async () => {
+    t.ops.addDevice(device('dev-berlin', { tags: ['site:berlin'] })).addDevice(device('dev-paris', { tags: ['site:paris'] }))
+      .addDevice(device('dev-gone', { tags: ['site:berlin'], retired: true, enrollment: 'retired' }));
+    await t.page.goto(t.api.url);
+    const ids = (): Promise<(string | null)[]> => t.page.getByRole('table', { name: 'Devices' }).locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-device-id')));
+    await expect.poll(ids).toEqual(['dev-berlin', 'dev-paris']);
+    await t.page.getByRole('searchbox', { name: 'Filter by tag' }).fill('site:berlin');
+    await t.page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(ids).toEqual(['dev-berlin']);
+    await t.page.getByRole('checkbox', { name: 'Include retired' }).check();
+    await expect.poll(ids).toEqual(['dev-berlin', 'dev-gone']);
+    expect(await t.page.locator('tr[data-device-id="dev-gone"]').textContent()).toContain('(retired)');
+  });
+
   test('the device table pages through the API with Next page and Previous page', async () => {
     for (let i = 0; i < 53; i++) t.ops.addDevice(device(`dev-${String(i).padStart(3, '0')}`));
     await t.page.goto(t.api.url);
@@ -97,6 +111,18 @@ describe('device page', () => {
     const lines = t.page.getByRole('list', { name: 'Log lines' }).getByRole('listitem');
     expect(await lines.allTextContents()).toEqual(['thermostat setpoint 21.5 C', 'thermostat heater on <b>not markup</b>']);
     expect(await t.page.locator('.log-lines b').count()).toBe(0);
+  });
+
+  test('Save tags sends the edited list with the token and shows the tags the API returns', async () => {
+    t.ops.addDevice(device('dev-g', { tags: ['site:lab'] }));
+    await t.page.goto(`${t.api.url}/#/devices/dev-g`);
+    const input = t.page.getByRole('textbox', { name: 'Tags (comma separated)' });
+    await expect.poll(() => input.inputValue()).toBe('site:lab');
+    await input.fill('site:berlin, floor:3 ,');
+    await t.page.getByRole('button', { name: 'Save tags' }).click();
+    await t.giveToken(TOKEN);
+    await expect.poll(() => t.page.locator('.summary .tag').allTextContents()).toEqual(['site:berlin', 'floor:3']);
+    expect(t.ops.calls).toEqual([{ method: 'setTags', actor: 'alice', args: ['dev-g', ['site:berlin', 'floor:3']] }]);
   });
 
   test('Retire asks to confirm, then retires the device with the token', async () => {

@@ -15,6 +15,21 @@ const PASSWORD_HASH = 'f1e2d3c4'.repeat(8);
 
 const t = dashboardTests();
 
+describe('rollouts list', () => {
+  test('lists the rollouts the API returns, newest first, filters by state and links to each', async () => {
+    const now = Date.now();
+    t.ops.addRollout(rollout('r-old', { state: 'completed', createdAtMs: now - 100_000 })).addRollout(rollout('r-new', { state: 'halted', createdAtMs: now - 1000 }));
+    await t.page.goto(`${t.api.url}/#/rollouts`);
+    const rows = t.page.getByRole('table', { name: 'Rollouts' }).locator('tbody tr');
+    await expect.poll(() => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-rollout-id')))).toEqual(['r-new', 'r-old']);
+    expect(await rows.first().locator('td').allTextContents()).toEqual(['r-new', 'thermostat', '1.2.0', 'halted', '1 of 2', '4 waiting, 1 installing, 1 good', expect.stringMatching(/ago$/)]);
+    await t.page.getByRole('combobox', { name: 'Rollout state' }).selectOption('completed');
+    await expect.poll(() => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-rollout-id')))).toEqual(['r-old']);
+    await t.page.getByRole('link', { name: 'r-old' }).click();
+    await expect.poll(() => t.page.locator('main h1').textContent()).toBe('Rollout r-old');
+  });
+});
+
 describe('rollout page', () => {
   test('shows per-wave bars with counts, then the halt reason once the API says halted', async () => {
     t.ops.addRollout(rollout('r-1'));
