@@ -31,6 +31,8 @@ export interface ConnectionOptions {
 /** Adds the connection options to a command group; its subcommands read them with optsWithGlobals(). */
 export function withConnection(c: Command): Command {
   return c
+    // Subcommands made after this inherit the setting: `fleetlet rollout create --help` lists --cloud and --token too.
+    .configureHelp({ showGlobalOptions: true })
     .option('--cloud <url>', `the cloud's HTTP API (default: $FLEETLET_CLOUD or ${DEFAULT_CLOUD})`)
     .option('--token <token>', 'operator token (default: $FLEETLET_TOKEN)')
     .option('--token-file <file>', 'read the operator token from this file')

@@ -144,6 +144,14 @@ describe('reaching the cloud', () => {
     expectOneLineError(r, 1, new RegExp(`^fleetlet: Cannot reach the fleetlet cloud at ${url.replace(/\./g, '\\.')}: connection refused`));
   });
 
+  it('every subcommand\'s --help lists the connection options', async () => {
+    for (const cmd of [['devices', 'show'], ['release', 'upload'], ['rollout', 'create'], ['logs']]) {
+      const r = await fleetlet([...cmd, '--help'], { cloud: false });
+      expect(r.code).toBe(0);
+      expect(r.out.join('\n')).toMatch(/--cloud <url>[\s\S]*--token <token>[\s\S]*--token-file <file>[\s\S]*--ca <file>/);
+    }
+  });
+
   it('a cloud URL that is not http is a usage error', async () => {
     expectOneLineError(await fleetlet(['devices', '--cloud', 'mqtt://x:1883'], { cloud: false }), 2, /need http or https/);
   });
