@@ -136,6 +136,7 @@ test('an operator accepts three real devices, follows a rollout to them, sees th
   await expect.poll(() => rows.evaluateAll((trs) => trs.map((tr) => `${tr.getAttribute('data-device-id')} ${tr.querySelector('[role=img]')?.getAttribute('aria-label')} ${tr.querySelector('ul.modules')?.textContent}`)), { timeout: 10_000 })
     .toEqual(DEVICES.map((d) => `${d} online logger 1.0.0 ok`));
   expect(await page.getByLabel('Online: 3').count()).toBe(1);
+  await page.screenshot({ path: join(ARTIFACTS, 'real-cloud-fleet.png'), fullPage: true });
 
   // A device's page: uPlot plots of the agent's module metrics, with points, and the module's log lines.
   await page.goto(`${api.url}/#/devices/dev-1`);
