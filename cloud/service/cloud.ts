@@ -54,6 +54,7 @@ type Metrics = VersionMetrics & { readonly version: string };
 
 export class FleetCloud {
   #closers: (() => Promise<unknown>)[] = [];
+  #verifier: TrustStore | undefined;
   #closed = false;
   #retention: NodeJS.Timeout | undefined;
 
@@ -269,6 +270,7 @@ export class FleetCloud {
       opsRef = ops;
       const cloud = new FleetCloud(denials, config, store, url, client, bus, broker, blobs, enrollment, desired, ingest, leader, ops);
       cloud.#closers = closers;
+      cloud.#verifier = verifier;
       cloud.#retention = setInterval(() => void store.applyRetention(clock()).catch((e: unknown) => log('warn', 'retention failed', { error: (e as Error).message })), 3_600_000);
       cloud.#retention.unref();
       log('info', 'cloud started', { url, processId, republished, store: config.store?.kind ?? 'sqlite' });
@@ -285,6 +287,8 @@ export class FleetCloud {
    * @throws UpdateRejected when the update does not follow the trust in force; the bus's or the store's error
    */
   async publishTrust(signedTrustUpdate: Uint8Array): Promise<number> {
+    // checked as a device holding the current trust would check it; bundles are verified against it from now on
+    await this.#verifier?.applyTrustUpdate(signedTrustUpdate);
     this.enrollment.setTrust(signedTrustUpdate);
     let n = 0;
     let cursor: string | undefined;

@@ -11,7 +11,7 @@ import { parseRecord } from '../../../cloud/rollout/record.ts';
 import type { RolloutView } from '../../../cloud/service/ops.ts';
 import { until } from '../../agent/agent-kit.ts';
 import { fleetKeys, release, type FleetKeys } from '../../agent/e2e-kit.ts';
-import { removeDir, tempDir } from '../../trust/fixtures.ts';
+import { removeDir, signTrust, tempDir, trustUpdate } from '../../trust/fixtures.ts';
 import { bundleOf, devicePlan, freePort, startCloud } from './kit.ts';
 
 const DEVICES = ['dev-r1', 'dev-r2', 'dev-r3', 'dev-r4'];
@@ -113,4 +113,13 @@ describe('FleetCloud restart', () => {
     // a command the engine refuses in this state is a conflict with its reason
     await expect(cloud.ops.commandRollout('ro-v3', 'pause', 'alice')).rejects.toMatchObject({ code: 'conflict' });
   }, 40_000);
+
+  it('publishTrust checks a new trust update, publishes it to every device (which take it) and refuses an older one', async () => {
+    const nowS = Math.floor(Date.now() / 1000);
+    const next = signTrust(trustUpdate([...keys.roots, keys.moduleSigner, keys.stateSigner], { sequence: 2, issuedAt: nowS - 60, expiresAt: nowS + 86_400 * 365 }), keys.roots.slice(0, 2));
+    expect(await cloud.publishTrust(next)).toBe(DEVICES.length);
+    for (const id of DEVICES) expect(Buffer.from((await cloud.store.getDesiredState(id))!.trust!).equals(Buffer.from(next))).toBe(true);
+    await until('every agent applied trust 2', async () => (await Promise.all(DEVICES.map(async (id) => (await cloud.ops.events({ deviceId: id, kind: 'trust.updated' })).items.length === 1))).every(Boolean) || undefined, WAIT);
+    await expect(cloud.publishTrust(keys.trust)).rejects.toMatchObject({ code: 'rollback' });
+  }, 20_000);
 });
