@@ -106,4 +106,19 @@ describe('FleetSim', () => {
       await sim.close();
     }
   }, 60_000);
+
+  it('devices whose link keeps going down, on slow links, still enroll and install v1', async () => {
+    const sim = await FleetSim.start({
+      devices: 4, firstIndex: 301, offline: 1, slow: 1, offlinePeriods: { everyMs: 1_500, forMs: 500 }, slowLink: { delayMs: 20, bytesPerSecond: 64 * 1024 },
+      processes: 1, brokerUrl: fleet.cloud.url, enrollment: enrollmentOf(fleet), agent: fast,
+    });
+    try {
+      expect(sim.devices.every((d) => d.offline !== undefined && d.slow !== undefined)).toBe(true);
+      await sim.waitFor((s) => s.enrolled === 4, 30_000);
+      await setAll(sim, v1);
+      await sim.waitFor((s, x) => on(s, v1) === 4 && x.devices.every((d) => (x.device(d.id)?.outages ?? 0) >= 2), 40_000);
+    } finally {
+      await sim.close();
+    }
+  }, 60_000);
 });
