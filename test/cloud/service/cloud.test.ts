@@ -77,6 +77,47 @@ describe('FleetCloud enrollment', () => {
     expect(audit).toContainEqual(['alice', 'upload-release', r.manifestDigest]);
   }, 30_000);
 
+  it('the operator sees the device\'s telemetry and events, and sets its tags', async () => {
+    const points = await until('telemetry of dev-a', async () => {
+      const p = await cloud.ops.telemetry({ deviceId: 'dev-a', limit: 5 });
+      return p.items.length > 0 ? p : undefined;
+    });
+    expect(points.items[0]).toMatchObject({ deviceId: 'dev-a' });
+    await until('an event of dev-a', async () => (await cloud.ops.events({ deviceId: 'dev-a' })).items.length > 0 || undefined);
+    expect(await cloud.ops.logs('dev-a', 'no-such-module')).toEqual([]);
+    expect((await opsError(cloud.ops.telemetry({ deviceId: 'dev-nobody' }))).code).toBe('not-found');
+    expect(await opsError(cloud.ops.telemetry({ deviceId: 'dev-a', limit: 0 }))).toMatchObject({ code: 'bad-request', field: 'limit' });
+    expect(await opsError(cloud.ops.events({ cursor: 'nonsense' }))).toMatchObject({ code: 'bad-request', field: 'cursor' });
+    const tagged = await cloud.ops.setTags('dev-a', ['site=lab', 'canary'], 'alice');
+    expect(tagged.tags).toEqual(['canary', 'site=lab']);
+    expect((await cloud.ops.listDevices({ tag: 'site=lab' })).items.map((d) => d.deviceId)).toEqual(['dev-a']);
+    expect(await opsError(cloud.ops.setTags('dev-a', ['bad tag'], 'alice'))).toMatchObject({ code: 'bad-request', field: 'tags' });
+    expect(await opsError(cloud.ops.setTags('dev-a', ['ring=1', 'ring=2'], 'alice'))).toMatchObject({ code: 'bad-request', field: 'tags' });
+    expect((await opsError(cloud.ops.setTags('dev-nobody', [], 'alice'))).code).toBe('not-found');
+    expect((await cloud.ops.listAudit({ actor: 'alice', limit: 1 })).items[0]).toMatchObject({ action: 'set-tags', subject: 'dev-a', detail: { tags: ['site=lab', 'canary'] } });
+  });
+
+  it('createRollout checks its request field by field; a rollout created unstarted waits for its start command', async () => {
+    const r = (await cloud.ops.listReleases({ name: 'meter' })).items[0]!;
+    const base = { release: r.manifestDigest, target: { kind: 'list', deviceIds: ['dev-a'] }, waves: { kind: 'fixed', sizes: [1] } } as const;
+    expect(await opsError(cloud.ops.createRollout({ ...base, release: 'v1' }, 'alice'))).toMatchObject({ code: 'bad-request', field: 'release' });
+    expect(await opsError(cloud.ops.createRollout({ ...base, release: 'f'.repeat(64) }, 'alice'))).toMatchObject({ code: 'not-found', field: 'release' });
+    expect(await opsError(cloud.ops.createRollout({ ...base, target: { kind: 'list', deviceIds: ['dev-ghost'] } }, 'alice'))).toMatchObject({ code: 'bad-request', field: 'target' });
+    expect(await opsError(cloud.ops.createRollout({ ...base, target: { kind: 'selector', match: { site: 'mars' } } }, 'alice'))).toMatchObject({ code: 'bad-request', field: 'target' });
+    expect(await opsError(cloud.ops.createRollout({ ...base, waves: { kind: 'fixed', sizes: [0] } }, 'alice'))).toMatchObject({ code: 'bad-request', field: 'waves' });
+    expect(await opsError(cloud.ops.createRollout({ ...base, autoRollback: true }, 'alice'))).toMatchObject({ code: 'bad-request', field: 'autoRollback' });
+    expect(await opsError(cloud.ops.createRollout({ ...base, id: 'no spaces' }, 'alice'))).toMatchObject({ code: 'bad-request', field: 'id' });
+    const created = await cloud.ops.createRollout({ ...base, id: 'ro-x', target: { kind: 'selector', match: { site: 'lab' } }, start: false }, 'alice');
+    expect(created).toMatchObject({ id: 'ro-x', state: 'created', wave: -1, createdBy: 'alice', counts: { waiting: 1 } });
+    expect(await opsError(cloud.ops.createRollout({ ...base, id: 'ro-x' }, 'alice'))).toMatchObject({ code: 'conflict', field: 'id' });
+    expect(await opsError(cloud.ops.commandRollout('ro-x', 'pause', 'alice'))).toMatchObject({ code: 'conflict', message: expect.stringMatching(/Cannot pause a rollout that is created/) });
+    expect(await opsError(cloud.ops.commandRollout('ro-x', 'roll-back', 'alice'))).toMatchObject({ code: 'conflict', message: expect.stringMatching(/rollbackRelease/) });
+    expect((await cloud.ops.commandRollout('ro-x', 'abort', 'alice')).state).toBe('aborted');
+    expect((await cloud.ops.listRollouts({ state: 'aborted' })).items.map((x) => x.id)).toEqual(['ro-x']);
+    expect((await opsError(cloud.ops.getRollout('ro-nope'))).code).toBe('not-found');
+    expect((await cloud.ops.listAudit({ actor: 'alice', limit: 2 })).items.map((e) => e.action)).toEqual(['abort-rollout', 'create-rollout']);
+  });
+
   it('a refused device is told so with the operator\'s note, and the refusal stays', async () => {
     const abort = new AbortController();
     aborts.push(abort);
