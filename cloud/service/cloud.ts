@@ -215,6 +215,7 @@ export class FleetCloud {
       closers.push(() => unsubscribeMetrics());
 
       const desired = new StoreDesiredStates({ store, bus, signer: config.stateSigner, clock });
+      const refreshed = await desired.refreshStale();
       const republished = await desired.republishAll();
 
       let opsRef: CloudFleetOps | undefined;
@@ -271,9 +272,13 @@ export class FleetCloud {
       const cloud = new FleetCloud(denials, config, store, url, client, bus, broker, blobs, enrollment, desired, ingest, leader, ops);
       cloud.#closers = closers;
       cloud.#verifier = verifier;
-      cloud.#retention = setInterval(() => void store.applyRetention(clock()).catch((e: unknown) => log('warn', 'retention failed', { error: (e as Error).message })), 3_600_000);
+      // Hourly: old events and telemetry go; desired states past half their validity are signed again.
+      cloud.#retention = setInterval(() => {
+        void store.applyRetention(clock()).catch((e: unknown) => log('warn', 'retention failed', { error: (e as Error).message }));
+        void desired.refreshStale().catch((e: unknown) => log('warn', 'refreshing desired states failed', { error: (e as Error).message }));
+      }, 3_600_000);
       cloud.#retention.unref();
-      log('info', 'cloud started', { url, processId, republished, store: config.store?.kind ?? 'sqlite' });
+      log('info', 'cloud started', { url, processId, republished, refreshed, store: config.store?.kind ?? 'sqlite' });
       return cloud;
     } catch (e) {
       await closeAll();

@@ -170,11 +170,15 @@ export class CloudFleetOps implements FleetOps {
   retireDevice(deviceId: string, actor: Actor): Promise<DeviceDetail> {
     return this.#ops(async () => {
       await this.#d.store.retireDevice(deviceId, this.#d.clock());
-      await this.#d.enrollment.revoke(deviceId);
-      // its password is gone from the store: closing the connection makes it log in again, and fail
-      await this.#d.disconnect(deviceId);
-      await this.#d.desired.clear(deviceId);
       await this.#audit(actor, 'retire-device', deviceId);
+      await this.#d.enrollment.revoke(deviceId);
+      try {
+        // its password is gone from the store: closing the connection makes it log in again, and fail
+        await this.#d.disconnect(deviceId);
+        await this.#d.desired.clear(deviceId);
+      } catch (e) {
+        throw new OpsError('unavailable', `Device "${deviceId}" is retired, but its retained desired state could not be cleared (retire it again): ${(e as Error).message}`, undefined, { cause: e });
+      }
       return this.getDevice(deviceId);
     });
   }

@@ -3,9 +3,9 @@
 // on the sequence, so cloud processes sharing one PostgreSQL never sign two states under one sequence; the signed
 // state is then published retained. Changing one app keeps the device's other apps and their settings.
 
-import { signSign1, type CoseSigner } from '../../agent/update/cose.ts';
+import { decodeSign1, signSign1, type CoseSigner } from '../../agent/update/cose.ts';
 import type { MessageBus } from '../../agent/session/bus.ts';
-import { encodeDesiredState, type DesiredState } from '../../schemas/messages/desired-state.ts';
+import { decodeDesiredState, encodeDesiredState, type DesiredState } from '../../schemas/messages/desired-state.ts';
 import { DEVICE_ID_PATTERN, matchesWhole } from '../../schemas/names.ts';
 import { topicFor } from '../../schemas/topics.ts';
 import type { CloudStore } from '../store/store.ts';
@@ -157,6 +157,36 @@ export class StoreDesiredStates {
           }),
         ),
       );
+      cursor = page.next;
+    } while (cursor !== undefined);
+    return n;
+  }
+
+  /**
+   * Signs again, with the same modules under the next sequence, every stored state issued more than half its validity
+   * ago, so that a device that reconnects after a long time still finds a state it accepts (an expired one is refused).
+   * Returns how many states were signed again.
+   * @throws the bus's or the store's error
+   */
+  async refreshStale(): Promise<number> {
+    const validity = this.#o.validitySeconds ?? 7 * 86_400;
+    const cutoff = Math.floor(this.#clock() / 1000) - Math.floor(validity / 2);
+    let n = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await this.#o.store.listDesiredStates({ limit: 500, ...(cursor === undefined ? {} : { cursor }) });
+      for (const row of page.items) {
+        if (row.signed === undefined) continue;
+        let issuedAt: number;
+        try {
+          issuedAt = decodeDesiredState(decodeSign1(row.signed).payload).issuedAt;
+        } catch {
+          issuedAt = 0; // unreadable: sign a fresh one
+        }
+        if (issuedAt > cutoff) continue;
+        await this.update(row.deviceId, (modules) => modules);
+        n++;
+      }
       cursor = page.next;
     } while (cursor !== undefined);
     return n;

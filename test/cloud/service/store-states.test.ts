@@ -76,4 +76,25 @@ describe('StoreDesiredStates', () => {
     expect(sent.map((s) => s.topic).sort()).toEqual([topicFor('desiredState', 'dev-1'), topicFor('trust', 'dev-2')].sort());
     expect(Buffer.from(sent.find((s) => s.topic === topicFor('desiredState', 'dev-1'))!.payload).equals(Buffer.from(after.signed))).toBe(true);
   });
+
+  it('refreshStale signs again, same modules and next sequence, only the states past half their validity', async () => {
+    const store = await SqliteStore.open({ path: join(dir, 'stale.db') });
+    stores.push(store);
+    let now = Date.UTC(2030, 0, 1);
+    const states = new StoreDesiredStates({ store, bus, signer: { kid: keys.stateSigner.id, seed: keys.stateSigner.kp.seed }, clock: () => now, validitySeconds: 8 * 86_400 });
+    await states.setApp('dev-old', 'app', { manifestDigest: 'a'.repeat(64), settings: { K: 'v' } });
+    now += 3 * 86_400_000;
+    await states.setApp('dev-new', 'app', { manifestDigest: 'b'.repeat(64) });
+    await states.clear('dev-new');
+    await states.setApp('dev-mid', 'app', { manifestDigest: 'c'.repeat(64) });
+    now += 1.5 * 86_400_000; // dev-old is 4.5 days old (past half of 8), dev-mid 1.5 days
+    expect(await states.refreshStale()).toBe(1);
+    const row = await store.getDesiredState('dev-old');
+    expect(row).toMatchObject({ sequence: 2, modules: [{ name: 'app', manifestDigest: 'a'.repeat(64), settings: { K: 'v' } }] });
+    const state = decodeDesiredState(decodeSign1(row!.signed!).payload);
+    expect(state.issuedAt).toBe(now / 1000);
+    expect(state.expiresAt).toBe(now / 1000 + 8 * 86_400);
+    expect((await store.getDesiredState('dev-mid'))?.sequence).toBe(1);
+    expect(await states.refreshStale()).toBe(0);
+  });
 });
