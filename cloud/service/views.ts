@@ -104,7 +104,7 @@ export function deviceInfo(d: DeviceRecord): DeviceInfo {
   return { id: d.deviceId, tags: tagRecord(d.tags), deviceClass: d.deviceClass };
 }
 
-/** A tag as operators may set it: 1 to 128 printable characters, no spaces, at most one key per device. */
+/** A tag as operators may set it: "key" or "key=value", each up to 64 characters, no spaces. */
 export const TAG_PATTERN = /^[A-Za-z0-9_.:/-]{1,64}(=[A-Za-z0-9_.:/@+-]{0,64})?$/;
 
 /** The OpsError a store or rollout error stands for; anything else is returned as it is (a bug: HTTP 500). */
