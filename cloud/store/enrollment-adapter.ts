@@ -56,6 +56,8 @@ export class CloudEnrollmentStore implements EnrollmentStore, EnrollmentDecision
   async putPending(request: EnrollmentRequest, atMs: number): Promise<void> {
     const before = await this.#store.getEnrollment(request.deviceId);
     if (before !== undefined && before.state !== 'pending') return;
+    // the same device asking again keeps its first request time
+    if (before !== undefined && Buffer.from(before.publicKey).equals(Buffer.from(request.publicKey)) && Buffer.from(before.boxKey).equals(Buffer.from(request.boxKey))) return;
     await this.#store.putEnrollment({
       deviceId: request.deviceId,
       deviceClass: request.deviceClass,
