@@ -7,6 +7,7 @@ import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { secretKeyJson } from '../../../agent/cli/key-file.ts';
+import { cloudSettings } from '../../../cloud/cli/cloud.ts';
 import { CloudConfigError, defaultCloudConfig, parseCloudConfig } from '../../../cloud/cli/cloud-config.ts';
 import { until } from '../../agent/agent-kit.ts';
 import { fleetKeys, type FleetKeys } from '../../agent/e2e-kit.ts';
@@ -73,6 +74,16 @@ describe('the cloud config file', () => {
     expect(issuesOf({ dataDir: '/d', trust: '/t', stateKey: '/k', broker: { url: 'mqtt://b', shared: true } })).toEqual([{ field: 'broker.shared', message: 'needs broker.protocolVersion 5 (shared subscriptions are MQTT 5)' }]);
     expect(issuesOf({ dataDir: '/d', trust: '/t', stateKey: '/k', broker: { embedded: {}, url: 'mqtt://b' } }).map((i) => i.field)).toEqual(['broker.url']);
     expect(issuesOf([]).map((i) => i.field)).toEqual(['(file)', 'dataDir', 'trust', 'stateKey']);
+  });
+});
+
+describe('fleetlet cloud --data', () => {
+  it('runs with the defaults (SQLite in the folder, embedded broker on 1883, HTTP on 8080) and needs --trust and --state-key', async () => {
+    expect(await cloudSettings({ data: 'fleet', trust: 'fleet.trust', stateKey: 'state.key' })).toEqual(defaultCloudConfig('fleet', 'fleet.trust', 'state.key'));
+    expect(defaultCloudConfig('fleet', 't', 'k')).toMatchObject({ dataDir: join(process.cwd(), 'fleet'), store: { kind: 'sqlite' }, broker: { embedded: { host: '127.0.0.1', port: 1883 } }, http: { host: '127.0.0.1', port: 8080 } });
+    await expect(cloudSettings({ data: 'fleet', trust: 'fleet.trust' })).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/--state-key/) });
+    await expect(cloudSettings({ config: 'c.json', data: 'fleet' })).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/Cannot combine --config/) });
+    await expect(cloudSettings({ config: '/no/such/cloud.json' })).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/ENOENT/) });
   });
 });
 
