@@ -6,6 +6,7 @@
 import type { CloudStore } from '../store/store.ts';
 import type { Lease } from '../store/types.ts';
 import type { RolloutDriver } from './driver.ts';
+import type { RolloutStore } from './store.ts';
 
 /** The lease the rollout leader holds. */
 export const ROLLOUT_LEASE = 'rollouts';
@@ -23,8 +24,11 @@ export interface RolloutLeaderOptions {
    * (covers the clocks of the processes differing by that much, and the driver's stop).
    */
   readonly marginMs?: number;
-  /** Starts this process's driver (which recovers every active rollout from the store). */
-  readonly startDriver: () => Promise<RolloutDriver>;
+  /**
+   * Starts this process's driver (which recovers every active rollout from the store); give it
+   * `leader.fence(rolloutStore)` as its store, so that a step it takes after the lease may have run out is not saved.
+   */
+  readonly startDriver: (leader: RolloutLeader) => Promise<RolloutDriver>;
   /** Told each time this process starts leading (its driver started) or stopped (its driver stopped). A throw is ignored. */
   readonly onChange?: (leading: boolean) => void;
   /** A store call or a driver start or stop that failed (the leader goes on). A throw is ignored. */
@@ -33,10 +37,15 @@ export interface RolloutLeaderOptions {
   readonly clock?: () => number;
 }
 
-/** A lease setting that cannot work. */
+/** A lease setting that cannot work ('bad-option'), or a rollout save refused because this process may no longer lead ('not-leading'). */
 export class LeaderError extends Error {
   override readonly name = 'LeaderError';
-  readonly code = 'bad-option';
+  constructor(
+    readonly code: 'bad-option' | 'not-leading',
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Counts since start, for a dashboard or a test. */
@@ -76,9 +85,9 @@ export class RolloutLeader {
     this.#every = o.renewEveryMs ?? Math.floor(this.#ttl / 3);
     this.#margin = o.marginMs ?? Math.floor(this.#ttl / 5);
     this.#clock = o.clock ?? Date.now;
-    if (!Number.isSafeInteger(this.#ttl) || this.#ttl < 3) throw new LeaderError(`Cannot lead with a lease of ${this.#ttl} ms: need a whole number >= 3`);
+    if (!Number.isSafeInteger(this.#ttl) || this.#ttl < 3) throw new LeaderError('bad-option', `Cannot lead with a lease of ${this.#ttl} ms: need a whole number >= 3`);
     if (!(this.#every >= 1 && this.#every + this.#margin < this.#ttl)) {
-      throw new LeaderError(`Cannot renew a ${this.#ttl} ms lease every ${this.#every} ms with ${this.#margin} ms to spare: renewEveryMs + marginMs must be below ttlMs`);
+      throw new LeaderError('bad-option', `Cannot renew a ${this.#ttl} ms lease every ${this.#every} ms with ${this.#margin} ms to spare: renewEveryMs + marginMs must be below ttlMs`);
     }
   }
 
@@ -107,6 +116,32 @@ export class RolloutLeader {
   /** The lease held (its fencing token grows with each new holder); undefined when not leading. */
   get lease(): Lease | undefined {
     return this.#driver === undefined ? undefined : this.#lease;
+  }
+
+  /**
+   * `store` with every save refused (LeaderError 'not-leading') once this process's lease may have run out by its own
+   * clock: after a pause of the whole process (a long GC, SIGSTOP, a suspended VM) the driver's timers can fire before
+   * the leader's, and a step it takes then must not be saved, nor its publishes made (the driver acts only after a
+   * save). Loads and listings pass through.
+   */
+  fence(store: RolloutStore): RolloutStore {
+    return {
+      load: (id) => store.load(id),
+      listActive: () => store.listActive(),
+      save: async (record, expectedRevision) => {
+        this.#checkLease(record.id);
+        // a save that began in time and lands late is still compare-and-set on the revision: it wins only if no other
+        // driver stepped the rollout meanwhile, and then the actions that follow agree with the stored record
+        return store.save(record, expectedRevision);
+      },
+    };
+  }
+
+  /** @throws LeaderError 'not-leading' when the local deadline has passed (or no lease is held) */
+  #checkLease(rolloutId: string): void {
+    if (this.#stopped || this.#deadline === 0 || this.#clock() >= this.#deadline) {
+      throw new LeaderError('not-leading', `Cannot save rollout "${rolloutId}": process "${this.#o.holder}" may no longer hold the rollouts lease`);
+    }
   }
 
   /** Who holds the lease now, as the store says (for a standby to name the leader). */
@@ -159,7 +194,7 @@ export class RolloutLeader {
     if (this.#driver !== undefined) return;
     let driver: RolloutDriver;
     try {
-      driver = await this.#o.startDriver();
+      driver = await this.#o.startDriver(this);
     } catch (e) {
       this.#error(e);
       this.#disarm();

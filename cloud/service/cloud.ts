@@ -221,8 +221,8 @@ export class FleetCloud {
       let opsRef: CloudFleetOps | undefined;
       // Only the process holding the 'rollouts' lease runs a driver; it subscribes plainly (it needs every status).
       let leaderRef: RolloutLeader | undefined;
-      const startDriver = (): Promise<RolloutDriver> => RolloutDriver.start({
-        store: new CloudRolloutStore(store, processId),
+      const startDriver = (l: RolloutLeader): Promise<RolloutDriver> => RolloutDriver.start({
+        store: l.fence(new CloudRolloutStore(store, processId)),
         bus,
         clock,
         ...(config.rolloutTickMs === undefined ? {} : { tickMs: config.rolloutTickMs }),

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { RolloutDriver } from '../../../cloud/rollout/driver.ts';
+import { createRollout, step } from '../../../cloud/rollout/engine.ts';
+import { MemoryRolloutStore, type RolloutStore } from '../../../cloud/rollout/store.ts';
 import { LeaderError, ROLLOUT_LEASE, RolloutLeader, type RolloutLeaderOptions } from '../../../cloud/rollout/leader.ts';
 import { PostgresStore, SqliteStore, type CloudStore, type Lease } from '../../../cloud/store/index.ts';
 import { until } from '../../agent/agent-kit.ts';
@@ -258,5 +260,43 @@ describe('RolloutLeader options', () => {
     expect(l.leading).toBe(false);
     expect(errors).toEqual(['no broker']);
     expect(await store.getLease(ROLLOUT_LEASE)).toBeUndefined();
+  });
+});
+
+describe('RolloutLeader.fence', () => {
+  it('refuses a rollout save once the lease may have run out by the process clock (a paused process), and after stop', async () => {
+    const store = await SqliteStore.open({ path: join(dir, 'fence.db') });
+    open.push(store);
+    let jump = 0; // what a pause of the whole process does to the clock: timers have not fired yet, time has passed
+    let fenced: RolloutStore | undefined;
+    const inner = new MemoryRolloutStore();
+    const l = await RolloutLeader.start({
+      store, holder: 'paused', ttlMs: TTL, renewEveryMs: EVERY, marginMs: MARGIN, clock: () => Date.now() + jump,
+      startDriver: async (leader) => {
+        fenced = leader.fence(inner);
+        return { stop: async () => {} } as unknown as RolloutDriver;
+      },
+    });
+    leaders.push(l);
+    expect(l.leading).toBe(true);
+    const { record } = createRollout({ id: 'ro-f', app: 'meter', release: { version: '2.0.0', sequence: 2, manifestDigest: 'ab'.repeat(32) }, target: { kind: 'list', deviceIds: ['d1'] }, waves: { kind: 'fixed', sizes: [1] } }, [{ id: 'd1', tags: {} }], Date.now());
+    expect(await fenced!.save(record, undefined)).toBe(true);
+    const started = step(record, { type: 'start', atMs: Date.now() });
+    if (!started.ok) throw started.error;
+
+    jump = TTL; // the driver's timer fires first after the pause
+    const refused = await fenced!.save(started.record, record.revision).then(() => undefined, (e: unknown) => e);
+    expect(refused).toBeInstanceOf(LeaderError);
+    expect(refused).toMatchObject({ code: 'not-leading' });
+    expect((refused as Error).message).toBe('Cannot save rollout "ro-f": process "paused" may no longer hold the rollouts lease');
+    expect((await inner.load('ro-f'))?.state).toBe('created');
+    expect(await fenced!.load('ro-f')).toEqual(record); // reads pass
+
+    jump = 0;
+    await until('the leader renewed', () => (l.leading && l.lease !== undefined) || undefined, TTL * 3);
+    await new Promise((r) => setTimeout(r, EVERY * 2));
+    expect(await fenced!.save(started.record, record.revision)).toBe(true);
+    await l.stop();
+    await expect(fenced!.save({ ...started.record, revision: started.record.revision + 1 }, started.record.revision)).rejects.toMatchObject({ code: 'not-leading' });
   });
 });
