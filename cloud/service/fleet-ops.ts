@@ -280,6 +280,15 @@ export class CloudFleetOps implements FleetOps {
       }
       if (request.autoRollback === true && rollback === undefined) throw new OpsError('bad-request', 'Cannot roll back automatically without a rollbackRelease', 'autoRollback');
       if (request.start !== undefined && typeof request.start !== 'boolean') throw new OpsError('bad-request', 'Invalid start: need true or false', 'start');
+      const target = request.target as { kind?: unknown; deviceIds?: unknown; match?: unknown } | undefined;
+      if (typeof target !== 'object' || target === null || !((target.kind === 'list' && Array.isArray(target.deviceIds)) || (target.kind === 'selector' && typeof target.match === 'object' && target.match !== null))) {
+        throw new OpsError('bad-request', 'Invalid target: need { kind: "list", deviceIds: [...] } or { kind: "selector", match: {...} }', 'target');
+      }
+      const waves = request.waves as { kind?: unknown } | undefined;
+      if (typeof waves !== 'object' || waves === null || !['fixed', 'percent', 'exponential'].includes(waves.kind as string)) {
+        throw new OpsError('bad-request', 'Invalid waves: need kind "fixed", "percent" or "exponential"', 'waves');
+      }
+      if (request.policy !== undefined && (typeof request.policy !== 'object' || request.policy === null)) throw new OpsError('bad-request', 'Invalid policy: need an object', 'policy');
       const driver = this.#driver();
       if ((await this.#d.store.getRollout(id)) !== undefined) throw new OpsError('conflict', `Cannot create rollout "${id}": the id is taken`, 'id');
       const devices = (await all((q) => this.#d.store.listDevices(q))).map(deviceInfo);

@@ -105,6 +105,8 @@ describe('FleetCloud enrollment', () => {
     expect(await opsError(cloud.ops.createRollout({ ...base, target: { kind: 'list', deviceIds: ['dev-ghost'] } }, 'alice'))).toMatchObject({ code: 'bad-request', field: 'target' });
     expect(await opsError(cloud.ops.createRollout({ ...base, target: { kind: 'selector', match: { site: 'mars' } } }, 'alice'))).toMatchObject({ code: 'bad-request', field: 'target' });
     expect(await opsError(cloud.ops.createRollout({ ...base, waves: { kind: 'fixed', sizes: [0] } }, 'alice'))).toMatchObject({ code: 'bad-request', field: 'waves' });
+    expect(await opsError(cloud.ops.createRollout({ ...base, target: undefined } as never, 'alice'))).toMatchObject({ code: 'bad-request', field: 'target' });
+    expect(await opsError(cloud.ops.createRollout({ ...base, waves: { kind: 'linear' } } as never, 'alice'))).toMatchObject({ code: 'bad-request', field: 'waves' });
     expect(await opsError(cloud.ops.createRollout({ ...base, autoRollback: true }, 'alice'))).toMatchObject({ code: 'bad-request', field: 'autoRollback' });
     expect(await opsError(cloud.ops.createRollout({ ...base, id: 'no spaces' }, 'alice'))).toMatchObject({ code: 'bad-request', field: 'id' });
     const created = await cloud.ops.createRollout({ ...base, id: 'ro-x', target: { kind: 'selector', match: { site: 'lab' } }, start: false }, 'alice');
