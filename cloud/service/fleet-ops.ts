@@ -363,9 +363,13 @@ export class CloudFleetOps implements FleetOps {
 
   commandRollout(rolloutId: string, command: RolloutCommandName, actor: Actor): Promise<RolloutView> {
     return this.#ops(async () => {
-      await this.#load(rolloutId);
+      const record = await this.#load(rolloutId);
       const driver = this.#driver();
       let result;
+      if (command === 'roll-back' && (record.state === 'completed' || record.state === 'aborted' || record.state === 'rolled-back')) {
+        // the driver no longer follows a finished rollout: a new rollout of the re-signed release does the same, watched
+        throw new OpsError('conflict', `Cannot roll back rollout "${rolloutId}": it is ${record.state} and no longer driven; create a new rollout of the re-signed previous release instead`);
+      }
       if (command === 'roll-back') {
         const release = await this.rollbackReleaseOf(rolloutId);
         if (release === undefined) throw new OpsError('conflict', `Cannot roll back rollout "${rolloutId}": it was created without a rollbackRelease`);

@@ -115,6 +115,7 @@ describe('FleetCloud enrollment', () => {
     expect(await opsError(cloud.ops.commandRollout('ro-x', 'pause', 'alice'))).toMatchObject({ code: 'conflict', message: expect.stringMatching(/Cannot pause a rollout that is created/) });
     expect(await opsError(cloud.ops.commandRollout('ro-x', 'roll-back', 'alice'))).toMatchObject({ code: 'conflict', message: expect.stringMatching(/rollbackRelease/) });
     expect((await cloud.ops.commandRollout('ro-x', 'abort', 'alice')).state).toBe('aborted');
+    expect(await opsError(cloud.ops.commandRollout('ro-x', 'roll-back', 'alice'))).toMatchObject({ code: 'conflict', message: expect.stringMatching(/aborted and no longer driven; create a new rollout/) });
     expect((await cloud.ops.listRollouts({ state: 'aborted' })).items.map((x) => x.id)).toEqual(['ro-x']);
     expect((await opsError(cloud.ops.getRollout('ro-nope'))).code).toBe('not-found');
     expect((await cloud.ops.listAudit({ actor: 'alice', limit: 2 })).items.map((e) => e.action)).toEqual(['abort-rollout', 'create-rollout']);
