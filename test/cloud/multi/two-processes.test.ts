@@ -3,7 +3,9 @@
 // child processes with their HTTP APIs, and six real agents in this process. A good v2 rolls out in waves of 1, 2
 // and 3, created through the leading process's HTTP API; after wave 1 succeeds the leader is SIGKILLed, the other
 // process takes the 'rollouts' lease within its ttl and finishes the rollout: every device runs v2, no wave was
-// started twice, and the store never took a device's report over a newer one.
+// started twice, and the store never took a device's report over a newer one. Then the survivor, leading a v3
+// rollout beside a new standby, is frozen (SIGSTOP) after wave 1 until the standby has taken over, and thawed: it
+// stands by without a step of its own, and the rollout completes with each wave started once.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -86,8 +88,9 @@ class CloudChild {
   }
 
   async stop(): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    if (this.proc.exitCode !== null || (this.proc.signalCode !== null && this.proc.signalCode !== 'SIGSTOP')) return;
     const exited = new Promise((r) => this.proc.once('exit', r));
+    this.proc.kill('SIGCONT'); // a test that failed while it was frozen
     this.proc.kill('SIGTERM');
     const timer = setTimeout(() => this.proc.kill('SIGKILL'), 5_000);
     await exited;
@@ -102,6 +105,10 @@ let dir: string | undefined;
 let watcher: MqttClient | undefined;
 const children: CloudChild[] = [];
 const agents: RunningAgent[] = [];
+/** What the first test leaves for the second: the process leading now, the releases' bundles. */
+let survivor: CloudChild | undefined;
+let fleet: ReturnType<typeof fleetKeys> | undefined;
+let pgUrlOf = '';
 
 afterAll(async () => {
   await Promise.all(agents.map((a) => a.close().catch(() => undefined)));
@@ -166,6 +173,8 @@ describe('two fleetlet cloud processes on one PostgreSQL and a shared MQTT 5 bro
     [broker] = await Promise.all([startMosquitto(['# fleetlet two-process test']), pg]);
     const { url: pgUrl } = await pg;
     const keys = fleetKeys();
+    fleet = keys;
+    pgUrlOf = pgUrl;
     await writeFile(join(dir, 'fleet.trust'), keys.trust);
     const s = keys.stateSigner;
     await writeFile(join(dir, 'state.key'), secretKeyJson({ id: s.id, role: 'state-signer', publicKey: s.kp.publicKey, seed: s.kp.seed }), { mode: 0o600 });
@@ -243,5 +252,36 @@ describe('two fleetlet cloud processes on one PostgreSQL and a shared MQTT 5 bro
       await store.close();
     }
     console.log(`two-process rollout: standby led ${tookOverMs} ms after the leader was killed (lease ttl ${LEASE_TTL_MS} ms)`);
+    survivor = standby;
   }, 90_000);
+
+  it('a leader frozen mid-rollout (SIGSTOP) until the other took over stands by when it thaws; each wave starts once', async () => {
+    if (survivor === undefined || fleet === undefined) throw new Error('the first test did not leave a leading process');
+    const frozen = survivor;
+    const standby = await startChild('cloud-c', pgUrlOf);
+    await standby.ready();
+    expect([frozen.leading, standby.leading]).toEqual([true, false]);
+    const v3 = await standby.api<ReleaseRecord>('POST', '/api/releases', bundleOf(release(fleet, APP, '3.0.0', 3, 'good')));
+    expect(v3.status).toBe(201);
+    const policy = { successPercent: 100, errorPercent: 50, minFinished: 1, waveTimeoutMs: WAIT };
+    const created = await frozen.api('POST', '/api/rollouts', { id: 'ro-v3', release: v3.body.manifestDigest, target: { kind: 'list', deviceIds: DEVICES }, waves: { kind: 'fixed', sizes: [1, 2, 3] }, policy });
+    expect(created.status).toBe(201);
+    await until('wave 1 of ro-v3 succeeded', async () => (await rollout(standby, 'ro-v3')).decisions.some((d) => d.code === 'wave-succeeded' && d.wave === 0) || undefined, WAIT);
+    frozen.proc.kill('SIGSTOP');
+    try {
+      await until('the standby leads', () => standby.leading || undefined, LEASE_TTL_MS * 4);
+    } finally {
+      frozen.proc.kill('SIGCONT');
+    }
+    // thawed, its timers fire late: its renewal is refused (or comes back too late) and its driver's saves are fenced
+    await until('the thawed process stands by', () => !frozen.leading || undefined, LEASE_TTL_MS * 4);
+    const done = await settled(standby, 'ro-v3', 'completed');
+    expect(done.decisions.filter((d) => d.code === 'wave-started').map((d) => d.wave)).toEqual([0, 1, 2]);
+    expect(done.counts).toMatchObject({ good: 6, failed: 0 });
+    await until('every agent runs v3', () => agents.every((x) => runsOn(x) === '3.0.0') || undefined, WAIT);
+    expect(frozen.proc.exitCode).toBeNull(); // alive, standing by
+    expect(frozen.leading).toBe(false);
+    const fenced = frozen.lines.filter((l) => String(l.error ?? '').includes('may no longer hold the rollouts lease')).length;
+    console.log(`frozen leader: ${fenced} rollout saves refused by its fence after it thawed (ticks that change nothing save nothing)`);
+  }, 60_000);
 });
