@@ -2,6 +2,7 @@
 // refuse), a retired device is cut off and can neither log in nor enroll again under its id, bundles are verified as
 // a device would before they become releases, and every operator change is audited.
 
+import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgentProcess, type RunningAgent } from '../../../agent/daemon.ts';
@@ -13,7 +14,8 @@ import { OpsError } from '../../../cloud/service/ops.ts';
 import { until } from '../../agent/agent-kit.ts';
 import { fleetKeys, release, type FleetKeys } from '../../agent/e2e-kit.ts';
 import { actor, removeDir, signManifest, tempDir } from '../../trust/fixtures.ts';
-import { bundleOf, devicePlan, digestOf, hex, startCloud } from './kit.ts';
+import { FleetCloud as Cloud } from '../../../cloud/service/cloud.ts';
+import { bundleOf, cloudConfig, devicePlan, digestOf, freePort, hex, startCloud } from './kit.ts';
 
 let keys: FleetKeys;
 let dir: string;
@@ -210,5 +212,19 @@ describe('FleetCloud desired states', () => {
     const row = await cloud.store.getDesiredState('dev-x');
     expect(row?.sequence).toBe(3);
     expect(row?.signed).toEqual(last.signed);
+  });
+});
+
+describe('FleetCloud start', () => {
+  it('refuses a trust update that does not verify (bad-trust) and a busy broker port (broker), leaving nothing open', async () => {
+    const other = join(dir, 'other');
+    await expect(Cloud.start(cloudConfig(keys, other, { trust: new Uint8Array([1, 2, 3]) }))).rejects.toMatchObject({ code: 'bad-trust', message: expect.stringMatching(/trust update/) });
+    const busy = Number(new URL(cloud.url).port);
+    await expect(Cloud.start(cloudConfig(keys, other, { broker: { embedded: { port: busy } } }))).rejects.toMatchObject({ code: 'broker', message: expect.stringMatching(/EADDRINUSE/) });
+    // the store it opened was closed: the next start on the same folder works
+    const port = await freePort();
+    const again = await Cloud.start(cloudConfig(keys, other, { broker: { embedded: { port } } }));
+    expect(again.url).toBe(`mqtt://127.0.0.1:${port}`);
+    await again.close();
   });
 });
