@@ -94,32 +94,17 @@ export class CloudFleetOps implements FleetOps {
 
   overview(): Promise<FleetOverview> {
     return this.#ops(async () => {
-      const devices = await all((q) => this.#d.store.listDevices({ ...q, includeRetired: true }));
-      const versions: Record<string, Record<string, number>> = {};
-      const health: Record<string, number> = {};
-      let online = 0;
-      let retired = 0;
-      for (const d of devices) {
-        if (d.retiredAtMs !== undefined) {
-          retired++;
-          continue;
-        }
-        if (d.online) online++;
-        for (const m of await this.#d.store.listModuleStatus(d.deviceId)) {
-          const app = (versions[m.module] ??= {});
-          app[m.version] = (app[m.version] ?? 0) + 1;
-          health[m.health] = (health[m.health] ?? 0) + 1;
-        }
-      }
+      const summary = await this.#d.store.fleetSummary();
       const pending = (await all((q) => this.#d.store.listEnrollments({ ...q, state: 'pending' }))).length;
-      return { devices: devices.length - retired, online, pending, retired, versions, health, activeRollouts: (await this.#rollouts.listActive()).length };
+      return { ...summary, pending, activeRollouts: (await this.#rollouts.listActive()).length };
     });
   }
 
   listDevices(query: PageQuery & { readonly tag?: string; readonly includeRetired?: boolean } = {}): Promise<Page<DeviceView>> {
     return this.#ops(async () => {
       const page = await this.#d.store.listDevices(query);
-      const items = await Promise.all(page.items.map(async (d) => deviceView(d, await this.#d.store.getEnrollment(d.deviceId), await this.#d.store.listModuleStatus(d.deviceId))));
+      const modules = await this.#d.store.listModuleStatusOf(page.items.map((d) => d.deviceId));
+      const items = await Promise.all(page.items.map(async (d) => deviceView(d, await this.#d.store.getEnrollment(d.deviceId), modules.filter((m) => m.deviceId === d.deviceId))));
       return { items, ...(page.next === undefined ? {} : { next: page.next }) };
     });
   }

@@ -2,13 +2,13 @@
 // enrollment, module status, telemetry and events. SqlStore (sql-store.ts) adds releases, rollouts, the audit log
 // and leases. Written in the SQL that SQLite and PostgreSQL both accept, over the SqlDriver seam.
 import { bindValue, type SqlDriver, type SqlRunner } from './_driver.ts';
-import { decodeCursor, pageLimit, toPage } from './_paging.ts';
+import { decodeCursor, MAX_LIMIT, pageLimit, toPage } from './_paging.ts';
 import { deviceFromRow, enrollmentFromRow, eventFromRow, moduleStatusFromRow, num, telemetryFromRow } from './_rows.ts';
 import { BATCH, checkMs, isoJson, notFound, whereSql, type SqlStoreOptions } from './_sql-util.ts';
 import { StoreError } from './errors.ts';
 import { forDialect, LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
 import {
-  DEFAULT_RETENTION, type DeviceRecord, type DeviceUpsert, type EnrollmentRecord, type EnrollmentState, type EventQuery,
+  DEFAULT_RETENTION, type DeviceRecord, type FleetSummary, type DeviceUpsert, type EnrollmentRecord, type EnrollmentState, type EventQuery,
   type EventRecord, type ModuleStatusRecord, type Page, type PageQuery, type Retention, type TelemetryPoint,
   type TelemetryQuery,
 } from './types.ts';
@@ -215,6 +215,34 @@ export abstract class SqlFleetStore {
   async listModuleStatus(deviceId: string): Promise<readonly ModuleStatusRecord[]> {
     const rows = await this.db.all('SELECT * FROM module_status WHERE device_id = ? ORDER BY module', [deviceId]);
     return rows.map(moduleStatusFromRow);
+  }
+
+  async listModuleStatusOf(deviceIds: readonly string[]): Promise<readonly ModuleStatusRecord[]> {
+    if (deviceIds.length > MAX_LIMIT) throw new StoreError('bad-limit', `Cannot read the module status of ${deviceIds.length} devices at once: at most ${MAX_LIMIT}`);
+    const out: ModuleStatusRecord[] = [];
+    for (let i = 0; i < deviceIds.length; i += BATCH) {
+      const batch = deviceIds.slice(i, i + BATCH);
+      const rows = await this.db.all(`SELECT * FROM module_status WHERE device_id IN (${batch.map(() => '?').join(', ')}) ORDER BY device_id, module`, batch);
+      out.push(...rows.map(moduleStatusFromRow));
+    }
+    return out;
+  }
+
+  async fleetSummary(): Promise<FleetSummary> {
+    const [counts] = await this.db.all(
+      `SELECT SUM(CASE WHEN retired_at_ms IS NULL THEN 1 ELSE 0 END) AS devices,
+         SUM(CASE WHEN retired_at_ms IS NULL AND online = 1 THEN 1 ELSE 0 END) AS online,
+         SUM(CASE WHEN retired_at_ms IS NULL THEN 0 ELSE 1 END) AS retired FROM devices`,
+    );
+    const live = 'FROM module_status m JOIN devices d ON d.device_id = m.device_id WHERE d.retired_at_ms IS NULL';
+    const versions: Record<string, Record<string, number>> = {};
+    for (const r of await this.db.all(`SELECT m.module AS module, m.version AS version, COUNT(*) AS n ${live} GROUP BY m.module, m.version`)) {
+      (versions[String(r.module)] ??= {})[String(r.version)] = num(r.n);
+    }
+    const health: Record<string, number> = {};
+    for (const r of await this.db.all(`SELECT m.health AS health, COUNT(*) AS n ${live} GROUP BY m.health`)) health[String(r.health)] = num(r.n);
+    const n = (v: unknown): number => (v === null || v === undefined ? 0 : num(v));
+    return { devices: n(counts?.devices), online: n(counts?.online), retired: n(counts?.retired), versions, health };
   }
 
   async addTelemetry(points: readonly TelemetryPoint[]): Promise<void> {

@@ -1,7 +1,7 @@
 // The cloud's store interface: every record the cloud keeps, behind async methods that an in-process SQLite database
 // and a PostgreSQL server shared by several cloud processes both implement (SqliteStore, PostgresStore).
 import type {
-  AuditEntry, DesiredStateRecord, DeviceRecord, DeviceUpsert, EnrollmentRecord, EnrollmentState, EventQuery, EventRecord, Lease,
+  AuditEntry, DesiredStateRecord, DeviceRecord, FleetSummary, DeviceUpsert, EnrollmentRecord, EnrollmentState, EventQuery, EventRecord, Lease,
   ModuleStatusRecord, NewRollout, Page, PageQuery, ReleaseRecord, RolloutDecision, RolloutRecord, RolloutState,
   RolloutRequestRecord, RolloutTarget, TargetState, TelemetryPoint, TelemetryQuery,
 } from './types.ts';
@@ -50,6 +50,10 @@ export interface CloudStore {
   // Module status and telemetry.
   putModuleStatus(status: ModuleStatusRecord): Promise<void>;
   listModuleStatus(deviceId: string): Promise<readonly ModuleStatusRecord[]>;
+  /** The module status of several devices at once (at most 1000 ids), by device then module. @throws StoreError 'bad-limit' */
+  listModuleStatusOf(deviceIds: readonly string[]): Promise<readonly ModuleStatusRecord[]>;
+  /** The fleet at a glance, in a few queries: devices not retired (online), retired, and their modules per version and health. */
+  fleetSummary(): Promise<FleetSummary>;
   addTelemetry(points: readonly TelemetryPoint[]): Promise<void>;
   /** Points oldest first. */
   queryTelemetry(query: TelemetryQuery): Promise<Page<TelemetryPoint>>;

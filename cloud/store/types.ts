@@ -78,6 +78,17 @@ export interface ModuleStatusRecord {
   readonly updatedAtMs: number;
 }
 
+/** Counts over the fleet registry (retired devices and their modules left out of all but `retired`). */
+export interface FleetSummary {
+  readonly devices: number;
+  readonly online: number;
+  readonly retired: number;
+  /** Module rows per app and version: `{ thermostat: { "1.1.0": 40 } }`. */
+  readonly versions: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Module rows per health. */
+  readonly health: Readonly<Record<string, number>>;
+}
+
 /** One telemetry sample of a module's metric. */
 export interface TelemetryPoint {
   readonly deviceId: string;

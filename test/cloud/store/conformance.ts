@@ -182,6 +182,33 @@ export function runStoreConformance(backend: Backend): void {
       expect(await store.getEnrollment('d1')).toBeUndefined();
     });
 
+    it('fleetSummary counts live devices, online ones and retired ones, and live modules per version and health; listModuleStatusOf reads many devices', async () => {
+      const { store } = await fresh();
+      expect(await store.fleetSummary()).toEqual({ devices: 0, online: 0, retired: 0, versions: {}, health: {} });
+      const status = (deviceId: string, module: string, version: string, health: string) => store.putModuleStatus({ deviceId, module, version, state: 'running', health, traps: 0, recentLogs: [], updatedAtMs: 1 });
+      for (const [id, online] of [['a', true], ['b', false], ['c', true], ['d', true]] as const) {
+        await store.upsertDevice({ deviceId: id, deviceClass: 'pi', atMs: 1 });
+        if (online) await store.setPresence(id, true, 2);
+      }
+      await status('a', 'thermo', '1.0.0', 'ok');
+      await status('a', 'blink', '2.0.0', 'ok');
+      await status('b', 'thermo', '1.1.0', 'failed');
+      await status('c', 'thermo', '1.0.0', 'probation');
+      await status('d', 'thermo', '1.0.0', 'ok');
+      await store.retireDevice('d', 5);
+      expect(await store.fleetSummary()).toEqual({
+        devices: 3, online: 2, retired: 1,
+        versions: { thermo: { '1.0.0': 2, '1.1.0': 1 }, blink: { '2.0.0': 1 } },
+        health: { ok: 2, failed: 1, probation: 1 },
+      });
+      const many = await store.listModuleStatusOf(['c', 'a', 'zz']);
+      expect(many.map((m) => `${m.deviceId}/${m.module}`)).toEqual(['a/blink', 'a/thermo', 'c/thermo']);
+      expect(await store.listModuleStatusOf([])).toEqual([]);
+      const ids = Array.from({ length: 450 }, (_, i) => `x-${i}`);
+      expect(await store.listModuleStatusOf([...ids, 'b'])).toHaveLength(1);
+      expect(await code(store.listModuleStatusOf(Array.from({ length: 1001 }, (_, i) => `y-${i}`)))).toBe('bad-limit');
+    });
+
     it('module status keeps the latest report per module; an older one is ignored', async () => {
       const { store } = await fresh();
       const base = { deviceId: 'd', module: 'thermo', version: '1.0.0', state: 'running', health: 'ok', traps: 0, recentLogs: ['boot'], updatedAtMs: 100 };
