@@ -46,6 +46,8 @@ export interface FleetSimOptions extends Omit<FleetPlanOptions, 'devices'> {
   readonly statsMs?: number;
   /** Node flags of the workers (default: `--max-semi-space-size=1`, see DESIGN.md). */
   readonly nodeFlags?: readonly string[];
+  /** A device-sim scenario file (sensors, pins, ports) every device's simulated hardware runs; default none. */
+  readonly scenario?: string;
   /** Each power cut as it happens. */
   readonly onCut?: (cut: PowerCut) => void;
 }
@@ -88,6 +90,10 @@ interface Worker {
   usage?: { rss: number; heapUsed: number; cpuUs: number };
   restarts: number;
   exited: Promise<void>;
+  /** This run of the worker announced a power cut. */
+  cut?: boolean;
+  /** Exits in a row without a power cut. */
+  crashes?: number;
 }
 
 export class FleetSim {
@@ -134,6 +140,7 @@ export class FleetSim {
         cutWithinMs: o.cutWithinMs ?? 1_500,
         startConcurrency: o.startConcurrency ?? 25,
         statsMs: o.statsMs ?? 250,
+        ...(o.scenario === undefined ? {} : { scenario: o.scenario }),
       };
       sim.#workers.push(sim.#spawn(entry, i, spec, 0));
     });
@@ -152,10 +159,17 @@ export class FleetSim {
     child.on('message', (m: FromWorker) => this.#onMessage(w, m));
     child.once('exit', (code, signal) => {
       if (this.#closing || this.#workers[index] !== w) return;
-      // a power cut (or a crash): power comes back, the devices boot from their data directories
+      // a power cut: power comes back, the devices boot from their data directories; a worker that keeps crashing
+      // without a cut (a bug) is started again at most 3 times, its devices left 'failed'
       const cut = this.cuts.filter((c) => c.worker === index).map((c) => c.deviceId);
+      if (!w.cut && (w.crashes ?? 0) >= 3) {
+        for (const d of spec.devices) this.#stats.set(d.id, { id: d.id, phase: 'failed', online: false, modules: [], outages: 0, error: `worker exited with ${signal ?? code}` });
+        return;
+      }
       for (const d of spec.devices) this.#stats.set(d.id, { id: d.id, phase: 'waiting', online: false, modules: [], outages: this.#stats.get(d.id)?.outages ?? 0, ...(signal === null && code !== 0 ? { error: `worker exited with ${code}` } : {}) });
-      this.#workers[index] = this.#spawn(entry, index, { ...spec, cutDone: [...new Set([...spec.cutDone, ...cut])] }, w.restarts + 1);
+      const next = this.#spawn(entry, index, { ...spec, cutDone: [...new Set([...spec.cutDone, ...cut])] }, w.restarts + 1);
+      next.crashes = w.cut ? 0 : (w.crashes ?? 0) + 1;
+      this.#workers[index] = next;
     });
     child.send({ type: 'start', spec } satisfies ToWorker);
     return w;
@@ -168,6 +182,7 @@ export class FleetSim {
       for (const d of m.devices) this.#stats.set(d.id, d);
       for (const f of [...this.#waiters]) f();
     } else if (m.type === 'cut') {
+      w.cut = true;
       for (const d of m.devices) {
         const cut = { deviceId: d.id, update: d.update, worker: m.worker, atMs: Date.now() };
         this.cuts.push(cut);

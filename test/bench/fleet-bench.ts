@@ -4,7 +4,8 @@
 // idle cost (RSS and CPU per agent), the time to each wave and to 100 %, chunk requests served, broker messages per
 // second, and the RSS of the cloud process and of the simulator per agent. Figures only: nothing here asserts a time.
 // Options: --devices N (default 1000; 200 with FLEETLET_PROFILE=ci), --processes K (default 2), --idle-s S (10),
-// --initial N (wave 1 size, 10), --factor F (4).
+// --initial N (wave 1 size, 10), --factor F (4), --cpu-prof DIR (the workers write V8 CPU profiles there; run the
+// bench itself under `node --cpu-prof` for the cloud's).
 
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
@@ -26,6 +27,7 @@ const { values: args } = parseArgs({
     'idle-s': { type: 'string' },
     initial: { type: 'string' },
     factor: { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const DEVICES = Number(args.devices ?? (CI ? 200 : 1000));
@@ -94,12 +96,16 @@ async function main(): Promise<void> {
     processes: PROCESSES,
     brokerUrl: cloud.url,
     enrollment: { roots: keys.roots.map((r) => Buffer.from(r.kp.publicKey).toString('hex')), threshold: 2 },
+    ...(args['cpu-prof'] === undefined ? {} : { nodeFlags: ['--max-semi-space-size=1', '--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] }),
   });
   try {
     console.log(`fleetlet bench:fleet — ${DEVICES} simulated devices in ${PROCESSES} processes, a ${MODULE_BYTES / 1024} KiB module, exponential waves (${INITIAL}, x${FACTOR})`);
-    await sim.waitFor((s) => s.enrolled === DEVICES && s.online === DEVICES, 600_000);
+    const enrollCpu0 = process.cpuUsage();
+    await sim.waitFor((s) => s.enrolled === DEVICES && s.online === DEVICES, 900_000);
     const enrolledMs = performance.now() - t0;
-    console.log(`enrolled and online: ${DEVICES} devices in ${fmt(enrolledMs / 1000)} s (${fmt((DEVICES * 1000) / enrolledMs, 0)} devices/s)`);
+    const enrollCpu = process.cpuUsage(enrollCpu0);
+    const enrollSimCpuUs = sim.usage().reduce((a, u) => a + u.cpuUs, 0);
+    console.log(`enrolled and online: ${DEVICES} devices in ${fmt(enrolledMs / 1000)} s (${fmt((DEVICES * 1000) / enrolledMs, 0)} devices/s); CPU per enrollment: sim ${fmt(enrollSimCpuUs / 1e3 / DEVICES)} ms, cloud ${fmt((enrollCpu.user + enrollCpu.system) / 1e3 / DEVICES)} ms`);
 
     // idle cost: the agents enrolled, nothing installed, status every 30 s
     await new Promise((r) => setTimeout(r, 2_000));
@@ -129,16 +135,21 @@ async function main(): Promise<void> {
     console.log(`rollout: ${view.waves.length} waves of ${view.waves.map((w) => w.size).join(', ')}`);
     let last = view;
     let peakRss = process.memoryUsage().rss;
+    let shown = performance.now();
     for (;;) {
       last = await cloud.ops.getRollout('bench');
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       if (last.state !== 'running' && last.state !== 'created') break;
+      if (performance.now() - shown >= 5_000) {
+        shown = performance.now();
+        console.log(`  ${fmt((shown - start) / 1000)} s  wave ${last.wave + 1}: ${JSON.stringify(last.counts)}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
     const totalMs = performance.now() - start;
     const created = last.createdAtMs;
     for (const d of last.decisions) {
-      if (d.code === 'wave-succeeded' || d.code === 'completed' || d.code === 'halted') console.log(`  +${fmt((d.atMs - created) / 1000, 2)} s  ${d.code}: ${d.reason}`);
+      if (d.code === 'wave-started' || d.code === 'wave-succeeded' || d.code === 'completed' || d.code === 'halted') console.log(`  +${fmt((d.atMs - created) / 1000, 2)} s  ${d.code}: ${d.reason}`);
     }
     const simCpu = sim.usage().reduce((a, u) => a + u.cpuUs, 0) - simCpu0;
     const cpu = process.cpuUsage(cpu0);
