@@ -30,6 +30,8 @@ export interface WorkerSpec {
   /** How many devices start at once (their enrollments and first connects). */
   readonly startConcurrency: number;
   readonly statsMs: number;
+  /** A device-sim scenario file every device's simulated hardware runs (default: no hardware). */
+  readonly scenario?: string;
 }
 
 /** What one simulated device is doing. */

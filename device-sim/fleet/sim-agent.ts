@@ -1,10 +1,11 @@
 // One simulated device's agent, put together as agent/daemon.ts does (identity, trust store, enrollment, MQTT
 // session, chunked downloader, the Agent), with one difference: the device's wall clock may be skewed, and the skew
 // reaches every part that reads it (trust and signature validity, the update machine, the session's timestamps).
-// The simulated devices have no sensors, pins or ports: the fleet simulator tests delivery, not apps' hardware.
+// By default the simulated devices have no sensors, pins or ports (the fleet simulator tests delivery, not apps'
+// hardware); a plan that names a device-sim scenario gets that simulated hardware, as `fleetlet agent` does.
 
 import { Agent, type AgentLog, type Reporter } from '../../agent/agent.ts';
-import { AGENT_VERSION, type DaemonPlan } from '../../agent/daemon.ts';
+import { AGENT_VERSION, openHardware, type DaemonPlan } from '../../agent/daemon.ts';
 import { enroll, loadEnrollment } from '../../agent/enroll/index.ts';
 import { systemTime } from '../../agent/host/hw/time.ts';
 import { DeviceIdentityStore, IDENTITY_DIR } from '../../agent/identity/index.ts';
@@ -19,6 +20,8 @@ const MAX_MANIFEST_BYTES = 64 * 1024;
 export interface SimAgentPlan extends Omit<DaemonPlan, 'hardware'> {
   /** Milliseconds added to the wall clock this device reads. */
   readonly skewMs?: number;
+  /** Simulated hardware from a device-sim scenario file; default none. */
+  readonly hardware?: { readonly kind: 'sim'; readonly scenario: string };
 }
 
 export interface SimAgent {
@@ -74,6 +77,7 @@ export async function startSimAgent(plan: SimAgentPlan, log: AgentLog, signal?: 
     ...(plan.download?.stallTimeoutMs === undefined ? {} : { stallTimeoutMs: plan.download.stallTimeoutMs }),
     ...(plan.download?.attemptsPerChunk === undefined ? {} : { attemptsPerChunk: plan.download.attemptsPerChunk }),
   });
+  const hw = plan.hardware === undefined ? undefined : await openHardware({ ...plan, hardware: plan.hardware });
   const reporter: Reporter = {
     status: (s) => session.publishStatus(s),
     event: (e) => void session.publishEvent(e).catch(() => undefined),
@@ -92,7 +96,7 @@ export async function startSimAgent(plan: SimAgentPlan, log: AgentLog, signal?: 
         fetchManifest: (digest) => downloader.fetchSmall(digest, MAX_MANIFEST_BYTES),
         fetchModule: (digest, size) => downloader.download({ digest, size }),
       },
-      hardware: { clock: systemTime },
+      hardware: hw?.device ?? { clock: systemTime },
       now,
       ...(plan.grants === undefined ? {} : { grants: plan.grants }),
       ...(plan.probation === undefined ? {} : { probation: plan.probation }),
@@ -107,11 +111,13 @@ export async function startSimAgent(plan: SimAgentPlan, log: AgentLog, signal?: 
         await agent.close();
         await client.stop().catch(() => undefined);
         await session.close();
+        await hw?.close().catch(() => undefined);
       },
     };
   } catch (e) {
     await client.stop().catch(() => undefined);
     await session.close().catch(() => undefined);
+    await hw?.close().catch(() => undefined);
     throw e;
   }
 }

@@ -75,6 +75,7 @@ async function startDevice(spec: WorkerSpec, d: Device): Promise<void> {
           backoff: spec.agent.backoff,
           download: spec.agent.download,
           skewMs: d.spec.skewMs,
+          ...(spec.scenario === undefined ? {} : { hardware: { kind: 'sim' as const, scenario: spec.scenario } }),
         },
         log,
       );
