@@ -3,9 +3,10 @@
 // status 0 on SIGTERM and on SIGINT, keeping its data for the next run.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_BUILD_DIR, buildAgent } from '../../../agent/build/build.ts';
 import { secretKeyJson } from '../../../agent/cli/key-file.ts';
 import { cloudSettings } from '../../../cloud/cli/cloud.ts';
 import { CloudConfigError, defaultCloudConfig, parseCloudConfig } from '../../../cloud/cli/cloud-config.ts';
@@ -145,6 +146,23 @@ describe('fleetlet cloud', () => {
     expect(await run.exited).toBe(1);
     expect(run.err.join('\n')).toMatch(/module-signer key, not a state-signer key/);
   }, 20_000);
+
+  it('is left out of the device bundle: there it says to run from a checkout (exit 1), touching nothing', async () => {
+    const bundle = join(AGENT_BUILD_DIR, `cloud-cli-test-${process.pid}.mjs`);
+    try {
+      await buildAgent(bundle);
+      expect(await readFile(bundle, 'utf8')).not.toContain('CREATE TABLE desired_states');
+      const child = spawn(process.execPath, [bundle, 'cloud', '--data', join(dir, 'never'), '--trust', 'x', '--state-key', 'y'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(1);
+      expect(err).toMatch(/Cannot run the cloud from the device build of fleetlet/);
+      await expect(stat(join(dir, 'never'))).rejects.toMatchObject({ code: 'ENOENT' });
+    } finally {
+      await rm(bundle, { force: true });
+    }
+  }, 30_000);
 
   it('runs the cloud and its HTTP API, logs JSON lines, and exits 0 on SIGTERM and on SIGINT keeping its data', async () => {
     const file = join(dir, 'cloud.json');
