@@ -264,6 +264,8 @@ export class EnrollmentService {
       return this.acceptRequest(request);
     }
     const decided = await this.options.decisions?.decisionOf(request.deviceId);
+    // decided elsewhere (another cloud process, before a restart): what this service held is stale
+    if (decided !== undefined && decided.state !== 'pending') this.pendingByDevice.delete(request.deviceId);
     if (decided?.state === 'retired') return this.answer(request, { status: 'refused', code: 'retired', message: 'this device id was retired by an operator' });
     if (decided?.state === 'refused' && hex(decided.publicKey) === hex(request.publicKey)) {
       return this.answer(request, { status: 'refused', code: 'refused', ...(decided.note === undefined ? {} : { message: decided.note }) });
