@@ -12,7 +12,7 @@ import type { DeviceInfo } from './plan.ts';
 import type { Decision, DevicePhase, Release, RolloutAction, RolloutEvent, RolloutRecord, RolloutSpec, StepResult } from './record.ts';
 import type { VersionMetrics } from './regression.ts';
 import { reportFromStatus } from './report.ts';
-import { applyEvent, recoverRollouts, type RolloutStore } from './store.ts';
+import { applyEvent, applyEvents, recoverRollouts, type RolloutStore } from './store.ts';
 
 /**
  * Publishes (retained, signed) a device's desired state so that it names `release` for `app`; resolves with the
@@ -74,6 +74,8 @@ interface Active {
   readonly owed: Map<string, { readonly release: Release; readonly app: string }>;
   /** The tail of this rollout's step queue. */
   tail: Promise<void>;
+  /** Reports and ticks waiting for the next batch step (one load and one save for all of them). */
+  pending: RolloutEvent[];
 }
 
 export class RolloutDriver {
@@ -168,7 +170,7 @@ export class RolloutDriver {
   #track(record: RolloutRecord): Active {
     let a = this.#active.get(record.id);
     if (a === undefined) {
-      a = { app: record.app, targets: new Set(record.targets), releaseDigest: record.release.manifestDigest, issuedSequence: new Map(), owed: new Map(), tail: Promise.resolve() };
+      a = { app: record.app, targets: new Set(record.targets), releaseDigest: record.release.manifestDigest, issuedSequence: new Map(), owed: new Map(), tail: Promise.resolve(), pending: [] };
       this.#active.set(record.id, a);
     }
     return a;
@@ -191,6 +193,26 @@ export class RolloutDriver {
       (e: unknown) => this.#call(() => this.#o.onError?.(e instanceof Error ? e : new Error(String(e)), id)),
     );
     return run;
+  }
+
+  /**
+   * Queues a report or tick for the rollout's next batch step: the first event of a batch puts one step on the
+   * queue, later ones join it until it runs, so a burst of reports costs one load and one save of the record.
+   */
+  #batch(id: string, a: Active, event: RolloutEvent): void {
+    a.pending.push(event);
+    if (a.pending.length > 1) return;
+    a.tail = a.tail.then(async () => {
+      const events = a.pending.splice(0);
+      if (events.length === 0 || this.#active.get(id) !== a) return;
+      try {
+        const { record, actions } = await applyEvents(this.#o.store, id, events);
+        await this.#act(id, actions);
+        if (FINAL.has(record.state)) this.#active.delete(id);
+      } catch (e) {
+        this.#call(() => this.#o.onError?.(e instanceof Error ? e : new Error(String(e)), id));
+      }
+    });
   }
 
   async #act(id: string, actions: readonly RolloutAction[]): Promise<void> {
@@ -247,7 +269,7 @@ export class RolloutDriver {
     for (const [id, a] of this.#active) {
       if (!a.targets.has(status.deviceId) || this.#stale(a, status)) continue;
       fed = true;
-      void this.#enqueue(id, reportFromStatus(status, a.app, atMs)).catch(() => undefined);
+      this.#batch(id, a, reportFromStatus(status, a.app, atMs));
     }
     if (fed) this.counts.reports++;
   }
@@ -271,7 +293,7 @@ export class RolloutDriver {
         // retry in the rollout's queue, so a retry never overtakes a newer publish (a rollback) to the same device
         a.tail = a.tail.then(() => this.#publish(id, [...a.owed].map(([deviceId, p]) => ({ deviceId, ...p }))));
       }
-      void this.#enqueue(id, { type: 'tick', atMs }).catch(() => undefined);
+      this.#batch(id, a, { type: 'tick', atMs });
     }
   }
 }

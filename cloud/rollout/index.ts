@@ -25,7 +25,7 @@ export type {
 } from './record.ts';
 export { reportFromStatus } from './report.ts';
 export { createRollout, step, resumeActions, progressSummary, DEFAULT_POLICY } from './engine.ts';
-export { MemoryRolloutStore, applyEvent, recoverRollouts } from './store.ts';
+export { MemoryRolloutStore, applyEvent, applyEvents, recoverRollouts } from './store.ts';
 export type { RolloutStore } from './store.ts';
 export { RolloutDriver, PublishFailed } from './driver.ts';
 export type { PublishDesired, RolloutDriverOptions, DriverCounts, RolloutCommand } from './driver.ts';

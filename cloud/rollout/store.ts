@@ -58,6 +58,32 @@ export async function applyEvent(store: RolloutStore, id: string, event: Rollout
   }
 }
 
+/**
+ * Loads a rollout once, steps it through `events` in order, saves the new record once (persist before acting), and
+ * returns every action of the events that changed it. Device reports and ticks reach a rollout in bursts (a wave of
+ * devices answering at once); stepping a burst on one load and one save keeps the cost per report from growing with
+ * the rollout's size (the record holds every target). Events the engine refuses (a report of a device that is not a
+ * target) are skipped. Retries once on a concurrent write, stepping every event again on the newer record.
+ * @throws RolloutError 'bad-record' when the rollout is unknown or its record unreadable
+ */
+export async function applyEvents(store: RolloutStore, id: string, events: readonly RolloutEvent[]): Promise<{ readonly record: RolloutRecord; readonly actions: readonly RolloutAction[] }> {
+  for (let attempt = 0; ; attempt++) {
+    const loaded = await store.load(id);
+    if (loaded === undefined) throw new RolloutError('bad-record', 'No such rollout', id);
+    let record = loaded;
+    const actions: RolloutAction[] = [];
+    for (const event of events) {
+      const result = step(record, event);
+      if (!result.ok || result.record === record) continue;
+      record = result.record;
+      actions.push(...result.actions);
+    }
+    if (record === loaded) return { record, actions };
+    if (await store.save(record, loaded.revision)) return { record, actions };
+    if (attempt >= 1) throw new RolloutError('bad-record', 'Cannot save the rollout: it keeps changing under this writer', id);
+  }
+}
+
 /** After a cloud restart: every active rollout's record and the publishes to repeat (see `resumeActions`). */
 export async function recoverRollouts(store: RolloutStore): Promise<{ record: RolloutRecord; actions: RolloutAction[] }[]> {
   const out: { record: RolloutRecord; actions: RolloutAction[] }[] = [];

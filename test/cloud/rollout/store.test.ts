@@ -6,6 +6,7 @@ import {
   MemoryRolloutStore,
   RolloutError,
   applyEvent,
+  applyEvents,
   createRollout,
   parseRecord,
   recoverRollouts,
@@ -52,6 +53,36 @@ describe('MemoryRolloutStore and applyEvent', () => {
     await applyEvent(store, 'r1', { type: 'abort', atMs: 40 });
     expect(await store.listActive()).toEqual([]);
     await expect(applyEvent(store, 'nope', { type: 'tick', atMs: 1 })).rejects.toMatchObject({ code: 'bad-record' });
+  });
+});
+
+describe('applyEvents', () => {
+  it('steps a burst of reports on one load and one save, ending where stepping them one by one ends', async () => {
+    const report = (deviceId: string, atMs: number) => ({ type: 'report' as const, atMs, deviceId, module: { state: 'running', version: NEW.version, manifestDigest: NEW.manifestDigest } });
+    const burst = [report('a', 20), report('zz', 21), report('b', 22), report('c', 23), report('d', 24), { type: 'tick' as const, atMs: 25 }];
+    const one = new MemoryRolloutStore();
+    await one.save(fresh(), undefined);
+    await applyEvent(one, 'r1', { type: 'start', atMs: 10 });
+    for (const e of burst) await applyEvent(one, 'r1', e);
+
+    let saves = 0;
+    const counting = new MemoryRolloutStore();
+    const store = { load: (id: string) => counting.load(id), listActive: () => counting.listActive(), save: (r: RolloutRecord, rev: number | undefined) => (saves++, counting.save(r, rev)) };
+    await store.save(fresh(), undefined);
+    await applyEvent(store, 'r1', { type: 'start', atMs: 10 });
+    saves = 0;
+    const { record, actions } = await applyEvents(store, 'r1', burst);
+    expect(saves).toBe(1);
+    // 'zz' is no target: skipped, not fatal; wave 2 was published in the burst; every device good: completed
+    expect(actions.filter((a) => a.kind === 'publish')).toEqual([{ kind: 'publish', rolloutId: 'r1', app: 'thermo', wave: 1, deviceIds: ['b', 'c', 'd'], release: NEW }]);
+    const single = (await one.load('r1'))!;
+    expect(record.state).toBe(single.state);
+    expect(record.devices).toEqual(single.devices);
+    expect(record.decisions.map((d) => d.code)).toEqual(single.decisions.map((d) => d.code));
+    // nothing to change: no save at all
+    saves = 0;
+    await applyEvents(store, 'r1', [report('zz', 30)]);
+    expect(saves).toBe(0);
   });
 });
 
