@@ -22,7 +22,6 @@ import { EnrollmentService } from '../enroll/service.ts';
 import { RegistryIngest } from '../ingest/registry.ts';
 import { RolloutDriver } from '../rollout/driver.ts';
 import { RolloutLeader } from '../rollout/leader.ts';
-import type { VersionMetrics } from '../rollout/regression.ts';
 import { CloudEnrollmentStore } from '../store/enrollment-adapter.ts';
 import { PostgresStore } from '../store/postgres.ts';
 import { CloudRolloutStore } from '../store/rollout-adapter.ts';
@@ -31,7 +30,7 @@ import type { CloudStore } from '../store/store.ts';
 import { StoreDesiredStates } from '../state/store-states.ts';
 import type { CloudLog, FleetCloudConfig } from './config.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
-import { CloudFleetOps } from './fleet-ops.ts';
+import { CloudFleetOps, type ReportedApp } from './fleet-ops.ts';
 import type { FleetOps } from './ops.ts';
 import { sharedBus } from './shared-bus.ts';
 
@@ -50,7 +49,6 @@ export class FleetCloudError extends Error {
   }
 }
 
-type Metrics = VersionMetrics & { readonly version: string };
 
 export class FleetCloud {
   #closers: (() => Promise<unknown>)[] = [];
@@ -194,20 +192,24 @@ export class FleetCloud {
       });
       closers.push(() => ingest.stop());
 
-      // The old version's metrics of each app, from the latest status of each device (regression baselines).
-      const metrics = new Map<string, Map<string, Metrics>>();
+      // What each device last said it runs of each app (release digest, and metrics while healthy): the previous
+      // release and the regression baselines of a new rollout.
+      const running = new Map<string, Map<string, ReportedApp>>();
       const unsubscribeMetrics = await bus.subscribe(`${TOPIC_ROOT}/dev/+/${TOPICS.status.suffix}`, (payload, topic) => {
         try {
           if (payload.length === 0) return;
           const s = decodeStatus(payload);
           if (parseTopic(topic).deviceId !== s.deviceId) return;
-          const apps = new Map<string, Metrics>();
+          const apps = new Map<string, ReportedApp>();
           for (const m of s.modules) {
-            if (m.metrics !== undefined && m.state === 'running' && m.errorCode === undefined) {
-              apps.set(m.name, { version: m.version, ticks: m.metrics.ticks, fuelPerTick: m.metrics.fuelPerTick, memoryHighWaterPages: m.metrics.memoryHighWaterPages, traps: m.metrics.traps });
-            }
+            const healthy = m.metrics !== undefined && m.state === 'running' && m.errorCode === undefined;
+            apps.set(m.name, {
+              version: m.version,
+              manifestDigest: Buffer.from(m.manifestDigest).toString('hex'),
+              ...(healthy && m.metrics !== undefined ? { metrics: { ticks: m.metrics.ticks, fuelPerTick: m.metrics.fuelPerTick, memoryHighWaterPages: m.metrics.memoryHighWaterPages, traps: m.metrics.traps } } : {}),
+            });
           }
-          metrics.set(s.deviceId, apps);
+          running.set(s.deviceId, apps);
         } catch {
           // ingest counts malformed reports
         }
@@ -265,7 +267,7 @@ export class FleetCloud {
         enrollment,
         driver: () => leaderRef?.driver,
         disconnect: async (id) => (broker === undefined ? false : broker.disconnect(id)),
-        latestMetrics: (id, app) => metrics.get(id)?.get(app),
+        reported: (id, app) => running.get(id)?.get(app),
         clock,
       });
       opsRef = ops;

@@ -36,9 +36,18 @@ export interface CloudFleetOpsDeps {
   readonly driver: () => RolloutDriver | undefined;
   /** Closes the device's broker connection (the embedded broker); resolves false when it was not connected here. */
   readonly disconnect: (deviceId: string) => Promise<boolean>;
-  /** The old version's metrics from the device's latest status report (regression baselines). */
-  readonly latestMetrics: (deviceId: string, app: string) => (VersionMetrics & { readonly version: string }) | undefined;
+  /** What the device's latest status report says of the app (the previous release, regression baselines). */
+  readonly reported: (deviceId: string, app: string) => ReportedApp | undefined;
   readonly clock: () => number;
+}
+
+/** One app as a device's latest status report gives it. */
+export interface ReportedApp {
+  readonly version: string;
+  /** Hex SHA-256 of the signed manifest the device runs. */
+  readonly manifestDigest: string;
+  /** While it runs healthy. */
+  readonly metrics?: VersionMetrics;
 }
 
 /** The options of a rollout that its engine record does not hold, as stored with `putRolloutRequest`. */
@@ -282,8 +291,8 @@ export class CloudFleetOps implements FleetOps {
       const baselines: Record<string, VersionMetrics & { version: string }> = {};
       if (previous !== undefined) {
         for (const t of targets) {
-          const b = this.#d.latestMetrics(t, release.name);
-          if (b !== undefined && b.version === previous.version) baselines[t] = { ...b };
+          const r = this.#d.reported(t, release.name);
+          if (r?.metrics !== undefined && r.version === previous.version) baselines[t] = { ...r.metrics, version: r.version };
         }
       }
       const spec = {
@@ -308,8 +317,20 @@ export class CloudFleetOps implements FleetOps {
     });
   }
 
-  /** The release of the app that most targets run now (their module status, matched to an uploaded release by version). */
+  /**
+   * The release of the app that most targets run now: by the manifest digest their latest status reports name, or else
+   * by the version their stored module status names (matched to an uploaded release of that version).
+   */
   async #previous(release: ReleaseRecord, targets: readonly string[]): Promise<Release | undefined> {
+    const digests = new Map<string, number>();
+    for (const t of targets) {
+      const r = this.#d.reported(t, release.name);
+      if (r !== undefined && r.manifestDigest !== release.manifestDigest) digests.set(r.manifestDigest, (digests.get(r.manifestDigest) ?? 0) + 1);
+    }
+    for (const [digest] of [...digests].sort((a, b) => b[1] - a[1])) {
+      const known = await this.#d.store.getRelease(digest);
+      if (known !== undefined) return engineRelease(known);
+    }
     const votes = new Map<string, number>();
     for (const t of targets) {
       const m = (await this.#d.store.listModuleStatus(t)).find((x) => x.module === release.name);

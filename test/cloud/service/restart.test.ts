@@ -94,7 +94,7 @@ describe('FleetCloud restart', () => {
   it('an unhealthy v3 halts in wave 1 and rolls back by itself to the re-signed v2 the operator gave', async () => {
     const v3 = await cloud.ops.uploadBundle(bundleOf(release(keys, 'meter', '3.0.0', 3, 'unhealthy')), 'ops');
     const v2b = await cloud.ops.uploadBundle(bundleOf(release(keys, 'meter', '2.0.0', 4, 'good')), 'ops');
-    await cloud.ops.createRollout({
+    const created = await cloud.ops.createRollout({
       id: 'ro-v3',
       release: v3.manifestDigest,
       target: { kind: 'list', deviceIds: DEVICES },
@@ -103,6 +103,8 @@ describe('FleetCloud restart', () => {
       rollbackRelease: v2b.manifestDigest,
       autoRollback: true,
     }, 'alice');
+    // the previous release is the one the devices run (v2, sequence 2), not its re-signed copy uploaded since
+    expect(created.previous).toMatchObject({ version: '2.0.0', sequence: 2 });
     const back = await settled(cloud, 'ro-v3', 'rolled-back');
     expect(back.halt?.code).toBe('failures');
     expect(back.decisions.map((d) => d.code)).toEqual(expect.arrayContaining(['halted', 'rollback-started', 'rolled-back']));
