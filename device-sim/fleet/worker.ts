@@ -133,7 +133,7 @@ function watchPowerCuts(spec: WorkerSpec): void {
 
 async function run(spec: WorkerSpec): Promise<void> {
   for (const s of spec.devices) devices.push({ spec: s, phase: 'waiting', cutArmed: false });
-  const stats = setInterval(() => report(spec), spec.statsMs);
+  setInterval(() => report(spec), spec.statsMs); // until the process ends
   watchPowerCuts(spec);
   let next = 0;
   const lane = async (): Promise<void> => {
@@ -141,7 +141,6 @@ async function run(spec: WorkerSpec): Promise<void> {
   };
   await Promise.all(Array.from({ length: Math.max(1, spec.startConcurrency) }, lane));
   report(spec);
-  void stats;
 }
 
 async function stop(spec: WorkerSpec | undefined): Promise<void> {

@@ -4,7 +4,7 @@
 // idle cost (RSS and CPU per agent), the time to each wave and to 100 %, chunk requests served, broker messages per
 // second, and the RSS of the cloud process and of the simulator per agent. Figures only: nothing here asserts a time.
 // Options: --devices N (default 1000; 200 with FLEETLET_PROFILE=ci), --processes K (default 2), --idle-s S (10),
-// --initial N (wave 1 size, 10), --factor F (4), --cpu-prof DIR (the workers write V8 CPU profiles there; run the
+// --initial N (wave 1 size, 10), --factor F (4), --max-rollout-s S (stop watching after S s, 600), --cpu-prof DIR (the workers write V8 CPU profiles there; run the
 // bench itself under `node --cpu-prof` for the cloud's).
 
 import { performance } from 'node:perf_hooks';
@@ -28,6 +28,7 @@ const { values: args } = parseArgs({
     initial: { type: 'string' },
     factor: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'max-rollout-s': { type: 'string' },
   },
 });
 const DEVICES = Number(args.devices ?? (CI ? 200 : 1000));
@@ -35,6 +36,7 @@ const PROCESSES = Number(args.processes ?? 2);
 const IDLE_S = Number(args['idle-s'] ?? (CI ? 5 : 10));
 const INITIAL = Number(args.initial ?? 10);
 const FACTOR = Number(args.factor ?? 4);
+const MAX_ROLLOUT_MS = Number(args['max-rollout-s'] ?? 600) * 1000;
 const MODULE_BYTES = 64 * 1024;
 const APP = 'fleet-meter';
 const MiB = 1024 * 1024;
@@ -140,6 +142,7 @@ async function main(): Promise<void> {
       last = await cloud.ops.getRollout('bench');
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       if (last.state !== 'running' && last.state !== 'created') break;
+      if (performance.now() - start > MAX_ROLLOUT_MS) break;
       if (performance.now() - shown >= 5_000) {
         shown = performance.now();
         console.log(`  ${fmt((shown - start) / 1000)} s  wave ${last.wave + 1}: ${JSON.stringify(last.counts)}`);
