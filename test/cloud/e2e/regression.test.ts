@@ -97,6 +97,11 @@ describe('regression rule on a simulated fleet with noisy sensors', () => {
     const halted = record.decisions.find((d) => d.code === 'halted');
     note(`slow 1.2.0 (${SLOWDOWN}x loops): ${done.state} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${halted?.reason ?? done.decisions.at(-1)?.reason}`);
     note(`slow 1.2.0: per-device fuel ratios new/old: ${show(ratios)}`);
+    const measured = record.devices.filter((d) => d.current !== undefined);
+    note(`slow 1.2.0: ticks of the new version the rule read: ${measured.map((d) => d.current!.ticks).join(' ')}; of the old: ${record.devices.map((d) => d.baseline?.ticks ?? 0).join(' ')}`);
+    // every device's baseline is its own 1.1.0 metrics, from its status reports (before the rollout for waves 1 and 2)
+    for (const d of record.devices) expect(d.baseline).toMatchObject({ version: '1.1.0', ticks: expect.any(Number) });
+    expect(record.devices.every((d) => d.baseline!.ticks >= 20)).toBe(true);
 
     expect(done.state, done.decisions.at(-1)?.reason).toBe('halted');
     expect(done.halt?.code).toBe('regression');
