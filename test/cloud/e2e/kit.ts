@@ -123,8 +123,13 @@ export async function startSimFleet(o: E2eFleetOptions): Promise<SimFleet> {
     const waiters = new Set<() => void>();
     await c.bus.subscribe(`${TOPIC_ROOT}/dev/+/${TOPICS.status.suffix}`, (payload, topic) => {
       if (payload.length === 0) return;
-      const s = decodeStatus(payload);
-      if (parseTopic(topic).deviceId !== s.deviceId) return;
+      let s;
+      try {
+        s = decodeStatus(payload);
+        if (parseTopic(topic).deviceId !== s.deviceId) return;
+      } catch {
+        return; // the cloud's ingest counts malformed reports; the log keeps only what a device said
+      }
       const m = s.modules.find((x) => x.name === APP);
       if (m === undefined) return;
       reports.get(s.deviceId)?.push({ atMs: Date.now(), version: m.version, state: m.state, ...(m.metrics === undefined ? {} : { metrics: m.metrics }) });
