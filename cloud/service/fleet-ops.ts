@@ -376,6 +376,9 @@ export class CloudFleetOps implements FleetOps {
         // the driver no longer follows a finished rollout: a new rollout of the re-signed release does the same, watched
         throw new OpsError('conflict', `Cannot roll back rollout "${rolloutId}": it is ${record.state} and no longer driven; create a new rollout of the re-signed previous release instead`);
       }
+      if (record.state === 'completed' || record.state === 'aborted' || record.state === 'rolled-back') {
+        throw new OpsError('conflict', `Cannot ${command} rollout "${rolloutId}": it is ${record.state}, which is final; create a new rollout instead`);
+      }
       if (command === 'roll-back') {
         const release = await this.rollbackReleaseOf(rolloutId);
         if (release === undefined) throw new OpsError('conflict', `Cannot roll back rollout "${rolloutId}": it was created without a rollbackRelease`);
