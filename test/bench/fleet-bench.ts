@@ -4,7 +4,7 @@
 // idle cost (RSS and CPU per agent), the time to each wave and to 100 %, chunk requests served, broker messages per
 // second, and the RSS of the cloud process and of the simulator per agent. Figures only: nothing here asserts a time.
 // Options: --devices N (default 1000; 200 with FLEETLET_PROFILE=ci), --processes K (default 2), --idle-s S (10),
-// --initial N (wave 1 size, 10), --factor F (4), --max-rollout-s S (stop watching after S s, 600), --cpu-prof DIR (the workers write V8 CPU profiles there; run the
+// --initial N (wave 1 size, 10), --factor F (4), --max-wave N (cap on a wave's size, all devices), --tick-ms T (the rollout driver's tick, 1000), --max-rollout-s S (stop watching after S s, 600), --cpu-prof DIR (the workers write V8 CPU profiles there; run the
 // bench itself under `node --cpu-prof` for the cloud's).
 
 import { performance } from 'node:perf_hooks';
@@ -27,8 +27,10 @@ const { values: args } = parseArgs({
     'idle-s': { type: 'string' },
     initial: { type: 'string' },
     factor: { type: 'string' },
+    'max-wave': { type: 'string' },
     'cpu-prof': { type: 'string' },
     'max-rollout-s': { type: 'string' },
+    'tick-ms': { type: 'string' },
   },
 });
 const DEVICES = Number(args.devices ?? (CI ? 200 : 1000));
@@ -36,7 +38,9 @@ const PROCESSES = Number(args.processes ?? 2);
 const IDLE_S = Number(args['idle-s'] ?? (CI ? 5 : 10));
 const INITIAL = Number(args.initial ?? 10);
 const FACTOR = Number(args.factor ?? 4);
+const MAX_WAVE = Number(args['max-wave'] ?? DEVICES);
 const MAX_ROLLOUT_MS = Number(args['max-rollout-s'] ?? 600) * 1000;
+const TICK_MS = Number(args['tick-ms'] ?? 1000);
 const MODULE_BYTES = 64 * 1024;
 const APP = 'fleet-meter';
 const MiB = 1024 * 1024;
@@ -76,6 +80,7 @@ async function main(): Promise<void> {
   const keys = fleetKeys();
   const dir = await tempDir('fleetlet-fleet-bench-');
   let published = 0;
+  const warnings = new Map<string, number>();
   let chunkRequests = 0;
   const t0 = performance.now();
   const cloud = await FleetCloud.start({
@@ -85,7 +90,12 @@ async function main(): Promise<void> {
     broker: { embedded: { port: 0 } },
     enrollment: { autoAccept: true, retryAfterMs: 1_000 },
     chunkRate: { perSecond: 200, burst: 100 },
-    rolloutTickMs: 100,
+    rolloutTickMs: TICK_MS,
+    log: (level, msg, fields) => {
+      if (level !== 'warn' && level !== 'error') return;
+      const key = `${msg}: ${String(fields['error'] ?? fields['code'] ?? '').replace(/"[^"]*"/g, '"…"').slice(0, 160)}`;
+      warnings.set(key, (warnings.get(key) ?? 0) + 1);
+    },
   });
   const chunkSuffix = `/${TOPICS.chunkRequest.suffix}`;
   cloud.broker?.aedes.on('publish', (packet, client) => {
@@ -101,7 +111,7 @@ async function main(): Promise<void> {
     ...(args['cpu-prof'] === undefined ? {} : { nodeFlags: ['--max-semi-space-size=1', '--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] }),
   });
   try {
-    console.log(`fleetlet bench:fleet — ${DEVICES} simulated devices in ${PROCESSES} processes, a ${MODULE_BYTES / 1024} KiB module, exponential waves (${INITIAL}, x${FACTOR})`);
+    console.log(`fleetlet bench:fleet — ${DEVICES} simulated devices in ${PROCESSES} processes, a ${MODULE_BYTES / 1024} KiB module, exponential waves (${INITIAL}, x${FACTOR}, at most ${MAX_WAVE})`);
     const enrollCpu0 = process.cpuUsage();
     await sim.waitFor((s) => s.enrolled === DEVICES && s.online === DEVICES, 900_000);
     const enrolledMs = performance.now() - t0;
@@ -131,7 +141,7 @@ async function main(): Promise<void> {
     const simCpu0 = sim.usage().reduce((a, u) => a + u.cpuUs, 0);
     const start = performance.now();
     const view = await cloud.ops.createRollout(
-      { id: 'bench', release: v1.digest, target: { kind: 'selector', match: {}, deviceClass: 'sim' }, waves: { kind: 'exponential', initial: INITIAL, factor: FACTOR, max: DEVICES }, policy: { soakMs: 0, minFinished: 1, successPercent: 100 } },
+      { id: 'bench', release: v1.digest, target: { kind: 'selector', match: {}, deviceClass: 'sim' }, waves: { kind: 'exponential', initial: INITIAL, factor: FACTOR, max: MAX_WAVE }, policy: { soakMs: 0, minFinished: 1, successPercent: 100 } },
       'bench',
     );
     console.log(`rollout: ${view.waves.length} waves of ${view.waves.map((w) => w.size).join(', ')}`);
@@ -162,6 +172,7 @@ async function main(): Promise<void> {
     console.log(`CPU during the rollout: cloud ${fmt(((cpu.user + cpu.system) / 1e3 / totalMs) * 100)} % of a core, sim ${fmt((simCpu / 1e3 / totalMs) * 100)} %`);
     const simRss = sim.usage().reduce((a, u) => a + u.rss, 0);
     console.log(`memory after the rollout: cloud process RSS ${fmt(process.memoryUsage().rss / MiB)} MiB (peak sampled ${fmt(peakRss / MiB)}), sim ${fmt(simRss / MiB)} MiB = ${fmt(simRss / MiB / DEVICES, 2)} MiB per agent`);
+    for (const [w, n] of [...warnings].sort((a, b) => b[1] - a[1]).slice(0, 5)) console.log(`cloud warning x${n}: ${w}`);
     const s = sim.snapshot();
     console.log(`devices: ${JSON.stringify(s.running)}, running nothing ${s.runningNothing}, goal 100 % in <= 60 s: ${good === DEVICES && totalMs <= 60_000 ? 'met' : 'not met'}`);
   } finally {
