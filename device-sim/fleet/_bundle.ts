@@ -12,7 +12,8 @@ export function workerEntry(): Promise<{ file: string; execArgv: string[] }> {
     const source = join(import.meta.dirname, 'worker.ts');
     try {
       const { build } = await import('esbuild');
-      const outDir = join(process.cwd(), 'node_modules', '.cache', 'fleetlet-fleet-sim');
+      // inside fleetlet's own node_modules, so the bundle's package imports resolve whatever the caller's folder
+      const outDir = join(import.meta.dirname, '..', '..', 'node_modules', '.cache', 'fleetlet-fleet-sim');
       await mkdir(outDir, { recursive: true });
       const file = join(outDir, `worker-${process.pid}.mjs`);
       await build({ entryPoints: [source], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: file, logLevel: 'error' });
