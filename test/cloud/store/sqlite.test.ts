@@ -47,6 +47,33 @@ describe('SqliteStore', () => {
     expect((err as StoreError).message).toContain(`${LATEST_SCHEMA_VERSION + 1}`);
   });
 
+  it('calls from many devices at once never overlap inside a transaction (one queue for the connection)', async () => {
+    // What the registry ingest does when a wave of devices reports together: transactions (upsertDevice) and plain
+    // writes of many devices interleaved. A guard that checked for an open transaction and then began one let two
+    // callers woken by the same commit both begin: "cannot start a transaction within a transaction".
+    const store = await SqliteStore.open({ path: newPath(), synchronous: 'normal' });
+    try {
+      const ids = Array.from({ length: 40 }, (_, i) => `dev-${i}`);
+      await Promise.all(ids.map((deviceId) => store.upsertDevice({ deviceId, deviceClass: 'sim', atMs: 1 })));
+      const calls: Promise<unknown>[] = [];
+      for (let round = 1; round <= 5; round++) {
+        for (const deviceId of ids) {
+          calls.push(store.acceptReport(deviceId, round, 1000 + round));
+          calls.push(store.upsertDevice({ deviceId, deviceClass: 'sim', agentVersion: `0.${round}`, atMs: 1000 + round }));
+          calls.push(store.putModuleStatus({ deviceId, module: 'app', version: `1.${round}`, state: 'running', health: 'ok', traps: 0, recentLogs: [], updatedAtMs: 1000 + round }));
+        }
+      }
+      const failures = (await Promise.allSettled(calls)).filter((r) => r.status === 'rejected');
+      expect(failures.map((f) => String((f as PromiseRejectedResult).reason))).toEqual([]);
+      for (const deviceId of ids) {
+        expect((await store.getDevice(deviceId))?.reportSequence).toBe(5);
+        expect((await store.listModuleStatus(deviceId))[0]?.version).toBe('1.5');
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
   it('open of a file that cannot be created fails with code backend naming the path', async () => {
     const path = join(dir, 'no-such-folder', 'store.db');
     const err = await SqliteStore.open({ path }).then(() => undefined, (e: unknown) => e);
