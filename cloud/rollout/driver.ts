@@ -30,6 +30,13 @@ export interface RolloutDriverOptions {
   readonly clock?: () => number;
   /** How often each rollout is ticked (wave timeouts, soak); default 1 s. */
   readonly tickMs?: number;
+  /**
+   * Desired-state publishes in flight at once; default 16. A wave of hundreds of devices is published a few at a
+   * time: each publish signs (milliseconds of CPU) and writes the store, and all at once they would hold the event
+   * loop and the store's queue for seconds, long enough for the process to miss its rollout lease renewal, step
+   * down, and have the next leader publish the whole wave again (bench:fleet saw that loop at a 640-device wave).
+   */
+  readonly publishConcurrency?: number;
   /** Each decision as the engine takes it (also kept in `decisions`). */
   readonly onDecision?: (rolloutId: string, decision: Decision) => void;
   /** A publish that failed (retried on each tick) or a step that threw; the driver goes on. */
@@ -229,7 +236,21 @@ export class RolloutDriver {
   /** Publishes each device's desired state; a failure is counted, reported and owed until a later tick succeeds. */
   async #publish(id: string, publishes: readonly { readonly deviceId: string; readonly release: Release; readonly app: string }[]): Promise<void> {
     const a = this.#active.get(id);
-    const results = await Promise.allSettled(publishes.map((p) => this.#o.publishDesired(p.deviceId, p.release, p.app)));
+    const results: PromiseSettledResult<number | void>[] = new Array(publishes.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < publishes.length && !this.#stopped) {
+        const i = next++;
+        const p = publishes[i]!;
+        results[i] = await this.#o.publishDesired(p.deviceId, p.release, p.app).then(
+          (value) => ({ status: 'fulfilled' as const, value }),
+          (reason: unknown) => ({ status: 'rejected' as const, reason }),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(publishes.length, this.#o.publishConcurrency ?? 16) }, worker));
+    // publishes a stopped driver never made are owed: the next leader's recovery repeats them
+    for (let i = 0; i < publishes.length; i++) results[i] ??= { status: 'rejected', reason: new Error('the rollout driver stopped first') };
     results.forEach((r, i) => {
       const p = publishes[i]!;
       if (r.status === 'fulfilled') {
