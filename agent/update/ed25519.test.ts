@@ -1,6 +1,7 @@
 // Tests for fleetlet's Ed25519 layer: RFC 8032 vectors, malleability and public-key checks.
 
-import { describe, expect, it } from 'vitest';
+import nacl from 'tweetnacl';
+import { describe, expect, it, vi } from 'vitest';
 import { checkPublicKey, ED25519_L, generateKeyPair, isMalleable, keyPairFromSeed, sign, verify } from './ed25519.ts';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'hex'));
@@ -99,6 +100,28 @@ describe('ed25519', () => {
       expect(checkPublicKey(kp.publicKey)).toBeUndefined();
       const msg = Uint8Array.of(i);
       expect(verify(msg, sign(msg, kp.seed), kp.publicKey)).toBe('ok');
+    }
+  });
+});
+
+describe('verify of bytes already found good', () => {
+  it('runs tweetnacl once per (key, signature, message), and any changed bit is verified afresh', () => {
+    const kp = generateKeyPair();
+    const msg = new TextEncoder().encode(`state ${Math.random()}`);
+    const sig = sign(msg, kp.seed);
+    const spy = vi.spyOn(nacl.sign.detached, 'verify');
+    try {
+      expect(verify(msg, sig, kp.publicKey)).toBe('ok');
+      expect(verify(Uint8Array.from(msg), Uint8Array.from(sig), Uint8Array.from(kp.publicKey))).toBe('ok');
+      expect(spy).toHaveBeenCalledTimes(1);
+      for (const [m, g] of [[Uint8Array.from([...msg.slice(0, -1), msg.at(-1)! ^ 1]), sig], [msg, Uint8Array.from([...sig.slice(0, 10), sig[10]! ^ 4, ...sig.slice(11)])]] as const) {
+        expect(verify(m, g, kp.publicKey)).toBe('bad-signature');
+        expect(verify(m, g, kp.publicKey)).toBe('bad-signature'); // failures are not remembered: checked each time
+      }
+      expect(spy).toHaveBeenCalledTimes(5);
+      expect(verify(msg, sig, generateKeyPair().publicKey)).toBe('bad-signature');
+    } finally {
+      spy.mockRestore();
     }
   });
 });
