@@ -91,6 +91,10 @@ export class FleetCloud {
     };
     const clock = config.clock ?? Date.now;
     const log: CloudLog = config.log ?? (() => {});
+    // The broker listens before the enrollment service is up: a device that reconnects at once (a cloud restart) waits
+    // for it rather than being told its password is wrong; a start that fails answers every waiting login with no.
+    let enrollmentReady!: (e: EnrollmentService | undefined) => void;
+    const enrollmentRef = new Promise<EnrollmentService | undefined>((r) => (enrollmentReady = r));
     try {
       await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
       const store = await openStore(config);
@@ -110,7 +114,6 @@ export class FleetCloud {
       const processId = config.processId ?? `${hostname()}-${process.pid}`;
       const cloudLogin = { username: 'fleetlet-cloud', password: randomBytes(16).toString('hex') };
       const denials: AuthDenial[] = [];
-      let enrollmentRef: EnrollmentService | undefined;
       const b = config.broker ?? { embedded: {} };
       let broker: EmbeddedBroker | undefined;
       let url: string;
@@ -119,8 +122,8 @@ export class FleetCloud {
         try {
           broker = await startEmbeddedBroker({
             devices: {
-              checkPassword: async (id, pw) => (await enrollmentRef?.checkPassword(id, pw)) ?? false,
-              mayEnroll: async (id) => (await enrollmentRef?.mayEnroll(id)) ?? false,
+              checkPassword: async (id, pw) => (await (await enrollmentRef)?.checkPassword(id, pw)) ?? false,
+              mayEnroll: async (id) => (await (await enrollmentRef)?.mayEnroll(id)) ?? false,
             },
             cloud: cloudLogin,
             ...(b.embedded.host === undefined ? {} : { host: b.embedded.host }),
@@ -183,7 +186,7 @@ export class FleetCloud {
         retryAfterMs: config.enrollment?.retryAfterMs ?? 10_000,
         clock,
       });
-      enrollmentRef = enrollment;
+      enrollmentReady(enrollment);
       closers.push(() => enrollment.stop());
 
       const ingest = await RegistryIngest.start(deviceBus, store, {
@@ -283,6 +286,7 @@ export class FleetCloud {
       log('info', 'cloud started', { url, processId, republished, refreshed, store: config.store?.kind ?? 'sqlite' });
       return cloud;
     } catch (e) {
+      enrollmentReady(undefined);
       await closeAll();
       throw e;
     }
