@@ -71,24 +71,8 @@ export abstract class SqlFleetStore {
   }
 
   async listDevices(query: PageQuery & { readonly tag?: string; readonly deviceClass?: string; readonly includeRetired?: boolean } = {}): Promise<Page<DeviceRecord>> {
-    const limit = pageLimit(query.limit);
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (query.cursor !== undefined) {
-      where.push('device_id > ?');
-      params.push(decodeCursor(query.cursor, ['string'])[0]);
-    }
-    if (query.tag !== undefined) {
-      where.push('device_id IN (SELECT device_id FROM device_tags WHERE tag = ?)');
-      params.push(query.tag);
-    }
-    if (query.deviceClass !== undefined) {
-      where.push('device_class = ?');
-      params.push(query.deviceClass);
-    }
-    if (query.includeRetired !== true) where.push('retired_at_ms IS NULL');
-    const rows = await this.db.all(`SELECT * FROM devices ${whereSql(where)} ORDER BY device_id LIMIT ${limit + 1}`, params);
-    return toPage(rows, limit, deviceFromRow, (r) => [String(r.device_id)]);
+    const filters: [string, unknown][] = [['device_id IN (SELECT device_id FROM device_tags WHERE tag = ?)', query.tag], ['device_class = ?', query.deviceClass]];
+    return this.byDeviceId('devices', filters, query, deviceFromRow, query.includeRetired === true ? [] : ['retired_at_ms IS NULL']);
   }
 
   async setTags(deviceId: string, tags: readonly string[]): Promise<void> {
@@ -155,19 +139,7 @@ export abstract class SqlFleetStore {
   }
 
   async listEnrollments(query: PageQuery & { readonly state?: EnrollmentState } = {}): Promise<Page<EnrollmentRecord>> {
-    const limit = pageLimit(query.limit);
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (query.cursor !== undefined) {
-      where.push('device_id > ?');
-      params.push(decodeCursor(query.cursor, ['string'])[0]);
-    }
-    if (query.state !== undefined) {
-      where.push('state = ?');
-      params.push(query.state);
-    }
-    const rows = await this.db.all(`SELECT * FROM enrollments ${whereSql(where)} ORDER BY device_id LIMIT ${limit + 1}`, params);
-    return toPage(rows, limit, enrollmentFromRow, (r) => [String(r.device_id)]);
+    return this.byDeviceId('enrollments', [['state = ?', query.state]], query, enrollmentFromRow);
   }
 
   async setEnrollmentState(
@@ -321,6 +293,28 @@ export abstract class SqlFleetStore {
     }
     const rows = await this.db.all(`SELECT * FROM ${table} ${whereSql(where)} ORDER BY id DESC LIMIT ${limit + 1}`, params);
     return toPage(rows, limit, fromRow, (r) => [num(r.id)]);
+  }
+
+  /**
+   * One page of a table keyed by `device_id`, in id order, keeping rows that meet each condition whose value is given
+   * (a condition with an undefined value is left out) and every condition of `always`. The SQL fragments come from this
+   * code, never a caller.
+   */
+  protected async byDeviceId<T>(table: string, filters: readonly (readonly [string, unknown])[], query: PageQuery, fromRow: (r: Record<string, unknown>) => T, always: readonly string[] = []): Promise<Page<T>> {
+    const limit = pageLimit(query.limit);
+    const where: string[] = [...always];
+    const params: unknown[] = [];
+    if (query.cursor !== undefined) {
+      where.push('device_id > ?');
+      params.push(decodeCursor(query.cursor, ['string'])[0]);
+    }
+    for (const [condition, value] of filters) {
+      if (value === undefined) continue;
+      where.push(condition);
+      params.push(value);
+    }
+    const rows = await this.db.all(`SELECT * FROM ${table} ${whereSql(where)} ORDER BY device_id LIMIT ${limit + 1}`, params);
+    return toPage(rows, limit, fromRow, (r) => [String(r.device_id)]);
   }
 
   async applyRetention(nowMs: number): Promise<{ readonly events: number; readonly telemetry: number }> {

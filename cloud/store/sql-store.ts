@@ -208,15 +208,7 @@ export class SqlStore extends SqlFleetStore implements CloudStore {
   }
 
   async listDesiredStates(query: PageQuery = {}): Promise<Page<DesiredStateRecord>> {
-    const limit = pageLimit(query.limit);
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (query.cursor !== undefined) {
-      where.push('device_id > ?');
-      params.push(decodeCursor(query.cursor, ['string'])[0]);
-    }
-    const rows = await this.db.all(`SELECT * FROM desired_states ${whereSql(where)} ORDER BY device_id LIMIT ${limit + 1}`, params);
-    return toPage(rows, limit, desiredStateFromRow, (r) => [String(r.device_id)]);
+    return this.byDeviceId('desired_states', [], query, desiredStateFromRow);
   }
 
   async useEnrollmentToken(tokenHash: string, deviceId: string, atMs: number): Promise<boolean> {
